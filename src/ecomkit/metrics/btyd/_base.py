@@ -61,8 +61,13 @@ def fit_log_params(
     x0: FloatArray,
     *,
     analytic_gradient: bool,
+    limit: float | None = 1e4,
 ) -> FloatArray:
-    """Minimise ``objective`` over log-parameters; raise :class:`ConvergenceError` if it fails."""
+    """Minimise ``objective`` over log-parameters; raise :class:`ConvergenceError` if it fails.
+
+    With ``limit``, a (time-scaled) parameter outside ``[1/limit, limit]`` means the optimizer ran
+    off towards a boundary of the parameter space: the data do not identify the model.
+    """
     options: dict[str, Any] = {"maxiter": 2000, "ftol": 1e-15, "gtol": 1e-10}
     jac: Any = True if analytic_gradient else "3-point"
     with np.errstate(all="ignore"):
@@ -75,11 +80,19 @@ def fit_log_params(
         grad = result.jac if result.jac is not None else np.full_like(result.x, np.inf)
         if not np.all(np.abs(grad) < 1e-5):
             raise ConvergenceError(name, str(result.message))
-    if np.any(np.abs(result.x) > 30):
+    if limit is not None and np.any(np.abs(result.x) > np.log(limit)):
         raise ConvergenceError(
-            name, f"a parameter ran off to {np.exp(result.x).tolist()} (the likelihood has no interior optimum)"
+            name,
+            f"the parameters ran off towards a boundary ({np.exp(result.x).tolist()} in units where the "
+            "largest T is 1): the data do not identify the model",
         )
     return np.asarray(result.x, dtype=np.float64)
+
+
+def check_repeaters(frequency: FloatArray, name: str) -> None:
+    """A transaction model needs at least one customer with a repeat purchase."""
+    if not np.any(frequency > 0):
+        raise ConfigError(f"cannot fit {name}: no customer has frequency > 0 (no repeat purchases)")
 
 
 def check_penalizer(penalizer: float) -> None:

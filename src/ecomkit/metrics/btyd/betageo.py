@@ -18,6 +18,7 @@ from ecomkit.metrics.btyd._base import (
     TransactionModel,
     as_array,
     check_penalizer,
+    check_repeaters,
     check_rft,
     columns,
     compress,
@@ -111,6 +112,7 @@ class BetaGeo(TransactionModel):
         check_rft(x, tx, T)
         if not len(x):
             raise ConfigError("cannot fit BetaGeo to an empty summary")
+        check_repeaters(x, "BetaGeo")
         scale = 1.0 / T.max() if T.max() > 0 else 1.0
         (xs, txs, Ts), weight = compress(x, tx * scale, T * scale)
         total = weight.sum()
@@ -257,14 +259,14 @@ def _expected(
 
     This is the BG/NBD expectation after Euler's transformation of ₂F₁(r+x, b+x; a+b+x-1; z); for a
     customer it still needs the factor P(alive). At a = 1 the expression has a removable singularity,
-    which is bridged by the mean of the values at a = 1 ± 1e-5.
+    which is bridged by the mean of the values at a = 1 ± 2e-5.
     """
     if t is None:  # new customer: x = tx = T = 0 and the horizon comes in as T
         t, T = T, np.zeros_like(T)
     r, alpha, a, b = theta
     if abs(a - 1) < 1e-5:
-        lower = _expected(np.array([r, alpha, 1 - 1e-5, b]), x, tx, T, t=t)
-        upper = _expected(np.array([r, alpha, 1 + 1e-5, b]), x, tx, T, t=t)
+        lower = _expected(np.array([r, alpha, 1 - 2e-5, b]), x, tx, T, t=t)
+        upper = _expected(np.array([r, alpha, 1 + 2e-5, b]), x, tx, T, t=t)
         return (lower + upper) / 2
     z = t / (alpha + T + t)
     c = a + b + x - 1

@@ -18,6 +18,7 @@ from ecomkit.metrics.btyd._base import (
     TransactionModel,
     as_array,
     check_penalizer,
+    check_repeaters,
     check_rft,
     columns,
     compress,
@@ -111,6 +112,7 @@ class ParetoNBD(TransactionModel):
         check_rft(x, tx, T)
         if not len(x):
             raise ConfigError("cannot fit ParetoNBD to an empty summary")
+        check_repeaters(x, "ParetoNBD")
         scale = 1.0 / T.max() if T.max() > 0 else 1.0
         (xs, txs, Ts), weight = compress(x, tx * scale, T * scale)
         total = weight.sum()
