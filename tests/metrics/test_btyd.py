@@ -25,13 +25,21 @@ def _direct_bg_ll(p: dict[str, float], x, tx, T) -> float:
     """BG/NBD likelihood written straight from FHL (2005) eq. 6, without logs of sums."""
     r, alpha, a, b = p["r"], p["alpha"], p["a"], p["b"]
     like = (
-        special.beta(a, b + x) / special.beta(a, b)
-        * special.gamma(r + x) / special.gamma(r) * alpha**r / (alpha + T) ** (r + x)
+        special.beta(a, b + x)
+        / special.beta(a, b)
+        * special.gamma(r + x)
+        / special.gamma(r)
+        * alpha**r
+        / (alpha + T) ** (r + x)
     )
     extra = np.where(
         x > 0,
-        special.beta(a + 1, b + x - 1) / special.beta(a, b)
-        * special.gamma(r + x) / special.gamma(r) * alpha**r / (alpha + tx) ** (r + x),
+        special.beta(a + 1, b + x - 1)
+        / special.beta(a, b)
+        * special.gamma(r + x)
+        / special.gamma(r)
+        * alpha**r
+        / (alpha + tx) ** (r + x),
         0.0,
     )
     return float(np.log(like + extra).sum())
@@ -94,14 +102,16 @@ def test_models_match_lifetimes(cdnow: pa.Table) -> None:
     f, r, t = frame["frequency"], frame["recency"], frame["T"]
     np.testing.assert_allclose(
         same.conditional_expected_purchases(cdnow, 10).to_numpy(),
-        bgf.conditional_expected_number_of_purchases_up_to_time(10, f, r, t), rtol=1e-8,
+        bgf.conditional_expected_number_of_purchases_up_to_time(10, f, r, t),
+        rtol=1e-8,
     )
     np.testing.assert_allclose(
         same.probability_alive(cdnow).to_numpy(), bgf.conditional_probability_alive(f, r, t), rtol=1e-10
     )
     np.testing.assert_allclose(
         same.probability_of_purchases(30, [0, 1, 4]).to_numpy(),
-        [bgf.probability_of_n_purchases_up_to_time(30, n) for n in (0, 1, 4)], rtol=1e-8,
+        [bgf.probability_of_n_purchases_up_to_time(30, n) for n in (0, 1, 4)],
+        rtol=1e-8,
     )
     ours = lifetime_value(same, GammaGamma(**ggf.params_.to_dict()), cdnow, freq="D", days_per_month=30)
     theirs = ggf.customer_lifetime_value(bgf, f, r, t, frame["monetary_value"], time=12, freq="D")
@@ -120,7 +130,8 @@ def test_paretonbd_predictions_match_lifetimes(cdnow: pa.Table) -> None:
     )
     np.testing.assert_allclose(
         model.conditional_expected_purchases(cdnow, 39).to_numpy(),
-        fitter.conditional_expected_number_of_purchases_up_to_time(39, f, r, t), rtol=1e-9,
+        fitter.conditional_expected_number_of_purchases_up_to_time(39, f, r, t),
+        rtol=1e-9,
     )
 
 
@@ -177,10 +188,12 @@ def test_extreme_inputs_stay_finite(model: BetaGeo | ParetoNBD) -> None:
     ll = model.log_likelihood_of(EXTREME)
     assert np.isfinite(ll)
     alive = model.probability_alive(EXTREME).to_numpy()
-    assert np.all(np.isfinite(alive)) and np.all((alive >= 0) & (alive <= 1))
+    assert np.all(np.isfinite(alive))
+    assert np.all((alive >= 0) & (alive <= 1))
     for t in (0.0, 1.0, 1e4):
         expected = model.conditional_expected_purchases(EXTREME, t).to_numpy()
-        assert np.all(np.isfinite(expected)) and np.all(expected >= -1e-9)
+        assert np.all(np.isfinite(expected))
+        assert np.all(expected >= -1e-9)
     assert np.all(np.isfinite(model.expected_purchases([0.0, 1.0, 1e6]).to_numpy()))
     gg = GammaGamma(p=6.25, q=3.74, v=15.44)
     assert np.isfinite(gg.log_likelihood_of(EXTREME))
@@ -191,7 +204,8 @@ def test_extreme_inputs_stay_finite(model: BetaGeo | ParetoNBD) -> None:
 def test_probability_of_purchases_sums_to_one() -> None:
     model = BetaGeo(r=0.243, alpha=4.414, a=0.793, b=2.426)
     probs = model.probability_of_purchases(39.0, np.arange(0, 400)).to_numpy()
-    assert probs.sum() == pytest.approx(1.0, abs=1e-9) and np.all(probs >= 0)
+    assert probs.sum() == pytest.approx(1.0, abs=1e-9)
+    assert np.all(probs >= 0)
     mean = (np.arange(0, 400) * probs).sum()
     assert mean == pytest.approx(model.expected_purchases(39.0).to_numpy()[0], rel=1e-6)
 
@@ -236,4 +250,5 @@ def test_penalizer_shrinks_parameters(cdnow: pa.Table) -> None:
     plain = BetaGeo.fit(cdnow)
     shrunk = BetaGeo.fit(cdnow, penalizer=0.1)
     assert shrunk.log_likelihood < plain.log_likelihood
-    assert shrunk.b < plain.b and shrunk.penalizer == 0.1
+    assert shrunk.b < plain.b
+    assert shrunk.penalizer == 0.1

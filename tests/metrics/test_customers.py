@@ -32,14 +32,18 @@ def _orders() -> pa.Table:
 
 def test_formulas_per_person() -> None:
     as_of = _t(1, 5)
-    items = pa.table({"order_id": ["o3", "o3"], "quantity": [2, 1], "unit_price": [5.0, 2.5], "freight": [1.0, 0.0]})
+    items = pa.table(
+        {"order_id": ["o3", "o3"], "quantity": [2, 1], "unit_price": [5.0, 2.5], "freight": [1.0, 0.0]}
+    )
     rows = {r["customer_id"]: r for r in customer_metrics(_orders(), items=items, as_of=as_of).to_pylist()}
     assert set(rows) == {"c1", "c2"}  # null customer excluded, o5 after as_of excluded
     c1 = rows["c1"]
     assert c1["orders"] == 2
-    assert c1["revenue"] == 40.0 and c1["average_order_value"] == 20.0
+    assert c1["revenue"] == 40.0
+    assert c1["average_order_value"] == 20.0
     assert c1["tenure_days"] == 60.0  # 2024 is a leap year
-    assert c1["recency_days"] == 61.0 and c1["age_days"] == 121.0
+    assert c1["recency_days"] == 61.0
+    assert c1["age_days"] == 121.0
     per_month = 2 / (121 / MONTH)
     assert c1["orders_per_month"] == pytest.approx(per_month)
     assert c1["clv"] == round(20.0 * per_month * 36, 2)
@@ -63,7 +67,9 @@ def test_default_as_of_is_latest_order() -> None:
 def test_customer_without_known_total_has_null_values() -> None:
     rows = customer_metrics(_orders()).to_pylist()
     c2 = next(r for r in rows if r["customer_id"] == "c2")
-    assert c2["orders"] == 1 and c2["average_order_value"] is None and c2["clv"] is None
+    assert c2["orders"] == 1
+    assert c2["average_order_value"] is None
+    assert c2["clv"] is None
 
 
 def test_errors_name_the_problem() -> None:

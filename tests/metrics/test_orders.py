@@ -32,7 +32,8 @@ def test_sums_lines_per_order_and_rounds_to_cents() -> None:
 def test_unknown_quantity_or_price_makes_the_order_unknown() -> None:
     items = pa.table({"order_id": ["a", "a"], "quantity": [1, None], "unit_price": [5.0, 1.0]})
     row = order_metrics(items).to_pylist()[0]
-    assert row["item_count"] is None and row["total_amount"] is None
+    assert row["item_count"] is None
+    assert row["total_amount"] is None
     assert row["freight_total"] == 0.0
 
 

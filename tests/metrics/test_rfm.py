@@ -51,12 +51,22 @@ def test_equals_lifetimes(freq: str, include_first: bool, end: dt.datetime | Non
     log = _log()
     frame = _lifetimes_frame(log)
     theirs = summary_data_from_transaction_data(
-        frame, "cust", "ts", "amount", freq=freq, observation_period_end=end,
+        frame,
+        "cust",
+        "ts",
+        "amount",
+        freq=freq,
+        observation_period_end=end,
         include_first_transaction=include_first,
     )
     ours = rfm_summary(
-        log, customer_col="cust", time_col="ts", value_col="amount", freq=freq,
-        observation_end=end.replace(tzinfo=UTC) if end else None, include_first=include_first,
+        log,
+        customer_col="cust",
+        time_col="ts",
+        value_col="amount",
+        freq=freq,
+        observation_end=end.replace(tzinfo=UTC) if end else None,
+        include_first=include_first,
     )
     _assert_frames_equal(ours, theirs, "cust")
 
@@ -86,8 +96,13 @@ def test_calibration_holdout_equals_lifetimes(freq: str) -> None:
         frame, "cust", "ts", cal, observation_period_end=end, freq=freq, monetary_value_col="amount"
     )
     ours = rfm_summary(
-        log, customer_col="cust", time_col="ts", value_col="amount", freq=freq,
-        calibration_end=cal.replace(tzinfo=UTC), observation_end=end.replace(tzinfo=UTC),
+        log,
+        customer_col="cust",
+        time_col="ts",
+        value_col="amount",
+        freq=freq,
+        calibration_end=cal.replace(tzinfo=UTC),
+        observation_end=end.replace(tzinfo=UTC),
     )
     assert ours.column_names[1:] == list(theirs.columns)
     _assert_frames_equal(ours, theirs, "cust")
@@ -110,7 +125,9 @@ def test_hand_computed_values() -> None:
     ]
     weekly = rfm_summary(log, value_col="v", freq="W", observation_end=day(10)).to_pylist()
     # 2024-01-01 is a Monday: day 1 and day 3 share week 0, day 8 opens week 1
-    assert weekly[0]["frequency"] == 1 and weekly[0]["T"] == 1.0 and weekly[1]["T"] == 1.0
+    assert weekly[0]["frequency"] == 1
+    assert weekly[0]["T"] == 1.0
+    assert weekly[1]["T"] == 1.0
 
 
 @settings(max_examples=40, deadline=None)
@@ -124,7 +141,9 @@ def test_invariants(rows: list[tuple[int, int]], freq: str) -> None:
     out = rfm_summary(log, freq=freq)  # type: ignore[arg-type]
     freq_, rec, T = (np.asarray(out[c]) for c in ("frequency", "recency", "T"))
     assert out.num_rows == len({c for c, _ in rows})
-    assert np.all(freq_ >= 0) and np.all(rec >= 0) and np.all(rec <= T)
+    assert np.all(freq_ >= 0)
+    assert np.all(rec >= 0)
+    assert np.all(rec <= T)
     assert np.all(rec[freq_ == 0] == 0)
     first = rfm_summary(log, freq=freq, include_first=True)  # type: ignore[arg-type]
     assert np.array_equal(np.asarray(first["frequency"]), freq_ + 1)
@@ -155,9 +174,11 @@ def test_scores_and_segments() -> None:
     assert out["r_score"] == [1, 1, 2, 2, 3, 3, 4, 4, 5, 5]
     assert out["m_score"] == [1, 1, 2, 2, 3, 3, 4, 4, 5, 5]
     assert out["rfm_score"][-1] == "555"
-    assert out["segment"][0] == "hibernating" and out["segment"][-1] == "champions"
+    assert out["segment"][0] == "hibernating"
+    assert out["segment"][-1] == "champions"
     assert out["segment"][4] == "need attention"
     three = rfm_scores(summary, bins=3, monetary_col=None).to_pydict()
-    assert "m_score" not in three and set(three["r_score"]) == {1, 2, 3}
+    assert "m_score" not in three
+    assert set(three["r_score"]) == {1, 2, 3}
     with pytest.raises(ConfigError, match="bins"):
         rfm_scores(summary, bins=1)

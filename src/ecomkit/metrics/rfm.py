@@ -118,9 +118,7 @@ def rfm_summary(
     if freq not in _UNIT_DAYS:
         raise ConfigError(f"freq must be one of 'D', 'W', 'M'; got {freq!r}")
     table = to_table(transactions, name="transactions")
-    require_columns(
-        table, [customer_col, time_col, *([value_col] if value_col else [])], what="transactions"
-    )
+    require_columns(table, [customer_col, time_col, *([value_col] if value_col else [])], what="transactions")
     enc = _encode(table, customer_col, time_col, value_col, freq)
     if calibration_end is None:
         end_us = _end_us(observation_end, enc.us)
@@ -173,12 +171,14 @@ def _as_utc(column: pa.ChunkedArray, name: str) -> pa.ChunkedArray:
 
 def _period(us: _IntArray, freq: str) -> _IntArray:
     """The period index of each UTC microsecond timestamp (days, Monday weeks or months since 1970)."""
-    day = np.floor_divide(us, _US_PER_DAY)
+    day: _IntArray = np.floor_divide(us, _US_PER_DAY)
     if freq == "D":
         return day
     if freq == "W":
-        return np.floor_divide(day + 3, 7)  # 1970-01-01 was a Thursday; weeks start on Monday
-    return us.astype("datetime64[us]").astype("datetime64[M]").astype(np.int64)
+        week: _IntArray = np.floor_divide(day + 3, 7)  # 1970-01-01 was a Thursday; weeks start on Monday
+        return week
+    month: _IntArray = us.astype("datetime64[us]").astype("datetime64[M]").astype(np.int64)
+    return month
 
 
 def _period_start_day(period: _IntArray, freq: str) -> _IntArray:
@@ -372,9 +372,7 @@ def rfm_scores(
         scores["m_score"] = _score(col(monetary_col), bins)
     for name, values in scores.items():
         table = table.append_column(name, pa.array(values.astype(np.int16)))
-    text = pc.binary_join_element_wise(
-        *[pa.array(values.astype(str)) for values in scores.values()], ""
-    )
+    text = pc.binary_join_element_wise(*[pa.array(values.astype(str)) for values in scores.values()], "")
     r5 = np.ceil(r * 5 / bins).astype(np.int64) - 1
     f5 = np.ceil(f * 5 / bins).astype(np.int64) - 1
     names = np.array(SEGMENTS, dtype=object)[np.clip(r5, 0, 4), np.clip(f5, 0, 4)]

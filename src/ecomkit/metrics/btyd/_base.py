@@ -109,7 +109,9 @@ def as_array(values: float | Sequence[float] | FloatArray) -> FloatArray:
 class TransactionModel:
     """Predictions shared by the transaction models (BG/NBD, Pareto/NBD), over summary tables."""
 
-    def _conditional_expected(self, x: FloatArray, tx: FloatArray, T: FloatArray, t: FloatArray) -> FloatArray:
+    def _conditional_expected(
+        self, x: FloatArray, tx: FloatArray, T: FloatArray, t: FloatArray
+    ) -> FloatArray:
         raise NotImplementedError
 
     def _probability_alive(self, x: FloatArray, tx: FloatArray, T: FloatArray) -> FloatArray:

@@ -213,7 +213,9 @@ class BetaGeo(TransactionModel):
     def _probability_alive(self, x: FloatArray, tx: FloatArray, T: FloatArray) -> FloatArray:
         return _p_alive(self._theta, x, tx, T)
 
-    def _conditional_expected(self, x: FloatArray, tx: FloatArray, T: FloatArray, t: FloatArray) -> FloatArray:
+    def _conditional_expected(
+        self, x: FloatArray, tx: FloatArray, T: FloatArray, t: FloatArray
+    ) -> FloatArray:
         return _expected(self._theta, x, tx, T, t=t) * _p_alive(self._theta, x, tx, T)
 
 

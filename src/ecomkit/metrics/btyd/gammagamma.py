@@ -103,9 +103,7 @@ class GammaGamma:
             dtheta = -(grad @ weight) / total + 2 * penalizer * theta
             return value, dtheta * theta
 
-        log_theta = fit_log_params(
-            "GammaGamma", objective, np.zeros(3), analytic_gradient=True, limit=None
-        )
+        log_theta = fit_log_params("GammaGamma", objective, np.zeros(3), analytic_gradient=True, limit=None)
         theta = np.exp(log_theta)
         ll_total = float(weight @ _loglik(theta, xs, ms, gradient=False)[0])
         p, q, v = (float(value) for value in theta)

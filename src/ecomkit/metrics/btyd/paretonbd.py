@@ -170,7 +170,9 @@ class ParetoNBD(TransactionModel):
         alive = _log_common(self._theta, x) - (r + x) * np.log(alpha + T) - s * np.log(beta + T)
         return np.asarray(np.exp(np.minimum(alive - _loglik(self._theta, x, tx, T), 0.0)), dtype=np.float64)
 
-    def _conditional_expected(self, x: FloatArray, tx: FloatArray, T: FloatArray, t: FloatArray) -> FloatArray:
+    def _conditional_expected(
+        self, x: FloatArray, tx: FloatArray, T: FloatArray, t: FloatArray
+    ) -> FloatArray:
         r, alpha, s, beta = self._theta
         rate = (r + x) * (beta + T) / (alpha + T)
         horizon = _one_minus_pow_over(s - 1, np.log1p(t / (beta + T)))
