@@ -14,7 +14,6 @@ from collections.abc import Callable
 from typing import Any
 
 import numpy as np
-import pandas as pd
 import pyarrow as pa
 
 from ecomkit.metrics import BetaGeo, rfm_summary
@@ -79,9 +78,7 @@ def main() -> None:
     print(f"transactions: {rows:,}  customers: {len(set(frame['customer_id'])):,}")
 
     for freq in ("D", "W"):
-        ours_s, ours_mem, ours = _timed(
-            lambda f=freq: rfm_summary(table, value_col="amount", freq=f), repeat
-        )
+        ours_s, ours_mem, ours = _timed(lambda f=freq: rfm_summary(table, value_col="amount", freq=f), repeat)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             theirs_s, theirs_mem, theirs = _timed(
@@ -114,7 +111,9 @@ def main() -> None:
     theirs_ll = -fitter._negative_log_likelihood_ * summary.num_rows
     for name, value in model.params.items():
         other = float(fitter.params_[name])
-        print(f"  {name:>5}: ecomkit {value:.6f}  lifetimes {other:.6f}  rel. diff {abs(value / other - 1):.1e}")
+        print(
+            f"  {name:>5}: ecomkit {value:.6f}  lifetimes {other:.6f}  rel. diff {abs(value / other - 1):.1e}"
+        )
     print(f"  log-likelihood: ecomkit {model.log_likelihood:.3f}  lifetimes (scaled units) {theirs_ll:.3f}")
 
 
