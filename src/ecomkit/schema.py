@@ -391,6 +391,7 @@ _BAD_VALUE = re.compile(r"Failed to parse string: '(.*?)'")
 _ARROW_CAST_ERRORS = (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError)
 # Brazil and others start DST at midnight, so a date there can name a wall time that never happened;
 # such a time is read as the transition instant ("latest"), never as a microsecond before it.
+_ZONE_SUFFIX = r"\d:\d\d(:\d\d(\.\d+)?)?(Z|[+-]\d\d(:?\d\d)?)$"
 _DST = {"ambiguous": "earliest", "nonexistent": "latest"}
 
 
@@ -440,8 +441,14 @@ def _to_utc(array: pa.ChunkedArray, target: pa.DataType, *, timezone: str) -> pa
         try:
             return array.cast(target)  # every value carries a zone offset (or Z)
         except pa.ArrowInvalid:
-            naive = array.cast(pa.timestamp(unit))
-            return pc.assume_timezone(naive, timezone, **_DST).cast(target)
+            pass
+        # Some or all values are naive: those are wall time in ``timezone``; the others keep their offset.
+        has_zone = pc.match_substring_regex(array, _ZONE_SUFFIX)
+        no_text = pa.scalar(None, pa.string())
+        aware = pc.if_else(has_zone, array, no_text).cast(target)
+        naive = pc.if_else(has_zone, no_text, array).cast(pa.timestamp(unit))
+        local = pc.assume_timezone(naive, timezone, **_DST).cast(target)
+        return pc.if_else(has_zone, aware, local)
     # Numbers are not timestamps: Arrow would read them as epoch microseconds whatever they mean.
     raise pa.ArrowNotImplementedError(f"Unsupported cast from {array.type} to {target}")
 
