@@ -339,7 +339,7 @@ def unify(
         table: the source table (Arrow, or anything with ``__arrow_c_stream__``).
         mapping: a :class:`Mapping` or the name of a built-in one in :data:`MAPPINGS`.
         source: lineage value; overrides ``mapping.source`` (an existing ``source`` column wins over both).
-        ingested_at: lineage timestamp; defaults to now (UTC).
+        ingested_at: lineage timestamp; defaults to now (UTC). A naive datetime is taken as UTC.
 
     Returns:
         A table with exactly the canonical schema, columns in canonical order.
@@ -366,11 +366,11 @@ def unify(
         if source_name in data.column_names:
             column = _cast(data.column(source_name), fld.type, name=source_name, timezone=mapping.timezone)
         elif fld.name in mapping.defaults:
-            column = pa.array([mapping.defaults[fld.name]] * n if n else [], type=fld.type)
+            column = pa.repeat(pa.scalar(mapping.defaults[fld.name], type=fld.type), n)
         elif fld.name == "source":
-            column = pa.array([source or mapping.source] * n, type=pa.string())
+            column = pa.repeat(pa.scalar(source or mapping.source, type=pa.string()), n)
         elif fld.name == "ingested_at":
-            column = pa.array([now] * n, type=TIMESTAMP)
+            column = pa.repeat(pa.scalar(now, type=TIMESTAMP), n)
         elif not fld.nullable or fld.name in REQUIRED[mapping.target]:
             raise MissingColumnError(source_name, data.column_names, what=f"{mapping.target} source table")
         else:
@@ -406,10 +406,14 @@ def _cast(array: pa.ChunkedArray, target: pa.DataType, *, name: str, timezone: s
     except CastError as exc:  # a refused type, raised before the column name was known
         raise CastError(name, exc.value, exc.target) from None
     except _ARROW_CAST_ERRORS as exc:
-        found = _BAD_VALUE.search(str(exc))
-        bad = found.group(1) if found else _first_bad(array, target, timezone=timezone)
-        what = str(target) if isinstance(exc, pa.ArrowInvalid) else f"{target} (from {array.type})"
-        raise CastError(name, bad, what) from None
+        row = _first_bad(array, target, timezone=timezone)
+        if row is None:  # no single value fails on its own: report what Arrow said
+            found = _BAD_VALUE.search(str(exc))
+            raise CastError(name, found.group(1) if found else _first_valid(array), str(target)) from None
+        what = (
+            f"{target} (row {row})" if isinstance(exc, pa.ArrowInvalid) else f"{target} (from {array.type})"
+        )
+        raise CastError(name, array[row].as_py(), what) from None
 
 
 def _convert(array: pa.ChunkedArray, target: pa.DataType, *, timezone: str) -> pa.ChunkedArray:
@@ -453,8 +457,8 @@ def _to_utc(array: pa.ChunkedArray, target: pa.DataType, *, timezone: str) -> pa
     raise pa.ArrowNotImplementedError(f"Unsupported cast from {array.type} to {target}")
 
 
-def _first_bad(array: pa.ChunkedArray, target: pa.DataType, *, timezone: str) -> object:
-    """The first value of ``array`` that does not convert (bisection: O(n) work, only on failure)."""
+def _first_bad(array: pa.ChunkedArray, target: pa.DataType, *, timezone: str) -> int | None:
+    """The row of the first value that does not convert (bisection: O(n) work, only on failure)."""
     start, size = 0, len(array)
     while size > 1:
         half = size // 2
@@ -464,7 +468,12 @@ def _first_bad(array: pa.ChunkedArray, target: pa.DataType, *, timezone: str) ->
             size = half
         else:
             start, size = start + half, size - half
-    return array[start].as_py() if size else _first_valid(array)
+    if size == 1:
+        try:
+            _convert(array.slice(start, 1), target, timezone=timezone)
+        except (*_ARROW_CAST_ERRORS, CastError):
+            return start
+    return None
 
 
 def _first_valid(array: pa.ChunkedArray) -> object:

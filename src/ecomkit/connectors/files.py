@@ -642,8 +642,8 @@ def _reviews(raw: pa.Table, now: dt.datetime) -> pa.Table:
         raw["review_comment_message"],
         _to_utc(raw["review_creation_date"], TIMESTAMP, timezone=_OLIST_TZ),
         _to_utc(raw["review_answer_timestamp"], TIMESTAMP, timezone=_OLIST_TZ),
-        pa.array(["olist"] * n, type=pa.string()),
-        pa.array([now] * n, type=TIMESTAMP),
+        pa.repeat(pa.scalar("olist"), n),
+        pa.repeat(pa.scalar(now, type=TIMESTAMP), n),
     ]
     return _typed(arrays, OLIST_REVIEWS)
 
@@ -655,9 +655,9 @@ def _sellers(raw: pa.Table, now: dt.datetime) -> pa.Table:
         raw["seller_city"],
         raw["seller_state"],
         raw["seller_zip_code_prefix"],
-        pa.array(["BR"] * n, type=pa.string()),
-        pa.array(["olist"] * n, type=pa.string()),
-        pa.array([now] * n, type=TIMESTAMP),
+        pa.repeat(pa.scalar("BR"), n),
+        pa.repeat(pa.scalar("olist"), n),
+        pa.repeat(pa.scalar(now, type=TIMESTAMP), n),
     ]
     return _typed(arrays, OLIST_SELLERS)
 
