@@ -157,6 +157,18 @@ def test_read_csv_bom_crlf_and_gzip(tmp_path: Path) -> None:
     zipped = tmp_path / "t.csv.gz"
     zipped.write_bytes(gzip.compress(b"order_id,x\n0001,2\n"))
     assert files.read_csv(zipped).to_pylist() == [{"order_id": "0001", "x": 2}]
+    assert [b.to_pylist() for b in files.read_csv_batches(zipped)] == [[{"order_id": "0001", "x": 2}]]
+
+
+def test_read_csv_header_only_and_empty_file(tmp_path: Path) -> None:
+    header = _write(tmp_path / "h.csv", "order_id,customer_id,order_date\n")
+    table = files.read_csv(header, mapping="generic.orders")
+    assert table.schema == schema.ORDERS
+    assert table.num_rows == 0
+    assert list(files.read_csv_batches(header, mapping="generic.orders")) == []
+    empty = _write(tmp_path / "e.csv", "")
+    with pytest.raises(SourceDataError, match=r"e\.csv"):
+        files.read_csv(empty)
 
 
 def test_read_csv_newlines_in_values(tmp_path: Path) -> None:

@@ -79,6 +79,7 @@ OLIST_SELLERS = pa.schema(
 )
 
 _DEFAULT_BATCH = 65_536
+_COMPRESSED = frozenset({".gz", ".bz2", ".zst", ".lz4", ".br"})
 _BLOCK_SIZE = 4 << 20  # bytes of CSV parsed at a time by the streaming reader
 # Columns read as text without a mapping: ids, zip/postal codes, phone numbers and SKUs keep their
 # leading zeros and are never mistaken for numbers.
@@ -272,9 +273,13 @@ def _header(file: Path, read: pacsv.ReadOptions, parse: pacsv.ParseOptions) -> l
 
 
 def _csv_blocks(file: Path, opts: _CsvOptions) -> Iterator[pa.RecordBatch]:
-    with _csv_errors(file, opts.names):
+    # pyarrow's streaming reader reads dozens of blocks ahead of the consumer. From a memory map those
+    # blocks are views of the page cache; read from a stream they would be copies in Arrow memory.
+    # Compressed files must be streamed through the decompressor.
+    mapped = file.suffix.lower() not in _COMPRESSED
+    with _csv_errors(file, opts.names), pa.memory_map(str(file)) if mapped else pa.input_stream(file) as data:
         reader = pacsv.open_csv(
-            file, read_options=opts.read, parse_options=opts.parse, convert_options=opts.convert
+            data, read_options=opts.read, parse_options=opts.parse, convert_options=opts.convert
         )
         with reader:
             yield from reader
