@@ -38,7 +38,7 @@ def _write(path: Path, text: str) -> Path:
 def test_read_csv_keeps_ids_as_text_and_infers_the_rest(tmp_path: Path) -> None:
     path = _write(
         tmp_path / "c.csv",
-        "order_id,customer_zip_code_prefix,customerId,price,qty\n007,04302,0012,1.50,2\n010,01001,0099,,3\n",
+        "order_id,customer_zip_code_prefix,customerId,price,qty,paid\n007,04302,0012,1.50,2,1\n010,01001,0099,,3,0\n",
     )
     table = files.read_csv(path)
     assert table.column("order_id").to_pylist() == ["007", "010"]
@@ -47,6 +47,9 @@ def test_read_csv_keeps_ids_as_text_and_infers_the_rest(tmp_path: Path) -> None:
     assert table.schema.field("price").type == pa.float64()
     assert table.column("price").to_pylist() == [1.5, None]
     assert table.column("qty").to_pylist() == [2, 3]
+    assert table.column("paid").to_pylist() == [1, 0]  # "paid" ends in "id" but is no id
+    assert all(files._ID_LIKE.search(n) for n in ("ID", "sellerID", "tag_ids", "Postal Code", "ZIP"))
+    assert not any(files._ID_LIKE.search(n) for n in ("paid", "valid", "width", "void"))
 
 
 def test_read_csv_with_a_mapping_name_gives_the_canonical_schema(tmp_path: Path) -> None:

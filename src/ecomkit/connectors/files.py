@@ -83,7 +83,7 @@ _COMPRESSED = frozenset({".gz", ".bz2", ".zst", ".lz4", ".br"})
 _BLOCK_SIZE = 4 << 20  # bytes of CSV parsed at a time by the streaming reader
 # Columns read as text without a mapping: ids, zip/postal codes, phone numbers and SKUs keep their
 # leading zeros and are never mistaken for numbers.
-_ID_LIKE = re.compile(r"(?i)(^id$|_id$|_ids$|zip|postal|postcode|phone|sku)|[a-z0-9]Id$")
+_ID_LIKE = re.compile(r"(?i:^id$|_ids?$|zip|postal|postcode|phone|sku)|[a-z0-9](Id|ID)s?$")
 _CSV_COLUMN = re.compile(r"In CSV column #(\d+): CSV conversion error to (.+?): invalid value '(.*)'", re.S)
 _INCLUDE_MISSING = re.compile(r"Column '(.*)' in include_columns does not exist")
 
