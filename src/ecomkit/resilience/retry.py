@@ -164,7 +164,7 @@ def is_retryable(exc: BaseException) -> bool:
 def describe(exc: BaseException) -> str:
     """A short, secret-free description of a failure for logs: the class and status, never a URL."""
     status = _status(exc)
-    name = type(exc).__name__
+    name = next(c.__name__ for c in type(exc).__mro__ if not c.__name__.startswith("_"))
     if status is not None:
         return f"{name} (HTTP {status})"
     if type(exc).__module__.startswith("ecomkit"):
