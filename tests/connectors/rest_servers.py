@@ -142,7 +142,11 @@ class ShopifyServer(ContractServer):
 
     def route(self, path: str, query: dict[str, list[str]], headers: Any) -> tuple[int, Any, dict[str, str]]:
         if headers.get("X-Shopify-Access-Token") != self.TOKEN:
-            return 401, {"errors": "[API] Invalid API key or access token (unrecognized login or wrong password)"}, {}
+            return (
+                401,
+                {"errors": "[API] Invalid API key or access token (unrecognized login or wrong password)"},
+                {},
+            )
         prefix = f"/admin/api/{self.VERSION}/"
         if not path.startswith(prefix) or not path.endswith(".json"):
             return 404, {"errors": "Not Found"}, {}
@@ -154,7 +158,13 @@ class ShopifyServer(ContractServer):
             while self.used and now - self.used[0] > 1.0:
                 self.used.popleft()
             if len(self.used) >= self.bucket:
-                return 429, {"errors": "Exceeded 2 calls per second for api client. Reduce request rates to resume uninterrupted service."}, {"Retry-After": "1.0"}
+                return (
+                    429,
+                    {
+                        "errors": "Exceeded 2 calls per second for api client. Reduce request rates to resume uninterrupted service."
+                    },
+                    {"Retry-After": "1.0"},
+                )
             self.used.append(now)
             call_limit = f"{len(self.used)}/{self.bucket}"
         limit = int(_one(query, "limit") or 50)
@@ -177,7 +187,9 @@ class ShopifyServer(ContractServer):
         out_headers = {"X-Shopify-Shop-Api-Call-Limit": call_limit}
         if len(rows) > limit:
             last = page[-1]
-            token = base64.urlsafe_b64encode(f"{resource}:{last['id']}:{last['updated_at']}".encode()).decode()
+            token = base64.urlsafe_b64encode(
+                f"{resource}:{last['id']}:{last['updated_at']}".encode()
+            ).decode()
             self.cursors[token] = (resource, filters, (last["updated_at"], last["id"]))
             nxt = f"{self.url}{path}?{urlencode({'limit': limit, 'page_info': token})}"
             out_headers["Link"] = f'<{nxt}>; rel="next"'
@@ -193,3 +205,97 @@ class ShopifyServer(ContractServer):
         if resource == "orders" and filters.get("status", "open") != "any":
             rows = [r for r in rows if r.get("cancelled_at") is None]
         return sorted(rows, key=lambda r: (r["updated_at"], r["id"]))
+
+
+class StripeServer(ContractServer):
+    """Stripe list API: newest first, ``limit`` <= 100, ``starting_after``, ``created[gte|lt]``, Bearer key."""
+
+    KEY = "sk_test_secret_key_123"
+
+    def __init__(self, objects: dict[str, list[dict[str, Any]]]) -> None:
+        self.objects = objects
+        super().__init__()
+
+    def route(self, path: str, query: dict[str, list[str]], headers: Any) -> tuple[int, Any, dict[str, str]]:
+        if headers.get("Authorization") != f"Bearer {self.KEY}":
+            return (
+                401,
+                {"error": {"type": "invalid_request_error", "message": "Invalid API Key provided"}},
+                {},
+            )
+        resource = path.removeprefix("/v1/")
+        if resource not in self.objects:
+            return 404, {"error": {"type": "invalid_request_error"}}, {}
+        limit = int(_one(query, "limit") or 10)
+        if not 1 <= limit <= 100:
+            return 400, {"error": {"type": "invalid_request_error", "param": "limit"}}, {}
+        rows = sorted(self.objects[resource], key=lambda o: (o["created"], o["id"]), reverse=True)
+        if (gte := _one(query, "created[gte]")) is not None:
+            rows = [o for o in rows if o["created"] >= int(gte)]
+        if (lt := _one(query, "created[lt]")) is not None:
+            rows = [o for o in rows if o["created"] < int(lt)]
+        if (after := _one(query, "starting_after")) is not None:
+            ids = [o["id"] for o in rows]
+            if after not in ids:
+                return 400, {"error": {"type": "invalid_request_error", "param": "starting_after"}}, {}
+            rows = rows[ids.index(after) + 1 :]
+        page = rows[:limit]
+        return 200, {"object": "list", "url": path, "has_more": len(rows) > limit, "data": page}, {}
+
+
+class WooServer(ContractServer):
+    """WooCommerce wc/v3 ``/orders``: page/per_page <= 100, X-WP-Total(Pages), modified_after (strict)."""
+
+    KEY, SECRET = "ck_test_key", "cs_test_secret"
+
+    def __init__(self, orders: list[dict[str, Any]]) -> None:
+        self.orders = orders
+        self.on_page: Callable[[int], None] | None = None
+        super().__init__()
+
+    def route(self, path: str, query: dict[str, list[str]], headers: Any) -> tuple[int, Any, dict[str, str]]:
+        token = base64.b64encode(f"{self.KEY}:{self.SECRET}".encode()).decode()
+        if headers.get("Authorization") != f"Basic {token}":
+            return (
+                401,
+                {
+                    "code": "woocommerce_rest_cannot_view",
+                    "message": "Sorry, you cannot list resources.",
+                    "data": {"status": 401},
+                },
+                {},
+            )
+        if path != "/wp-json/wc/v3/orders":
+            return 404, {"code": "rest_no_route"}, {}
+        per_page = int(_one(query, "per_page") or 10)
+        page = int(_one(query, "page") or 1)
+        if not 1 <= per_page <= 100 or page < 1:
+            return (
+                400,
+                {
+                    "code": "rest_invalid_param",
+                    "data": {
+                        "params": {"per_page": "per_page must be between 1 (inclusive) and 100 (inclusive)"}
+                    },
+                },
+                {},
+            )
+        rows = list(self.orders)
+        if (after := _one(query, "modified_after")) is not None:
+            rows = [o for o in rows if o["date_modified_gmt"] > after]
+        if _one(query, "orderby") == "modified":
+            rows.sort(key=lambda o: (o["date_modified_gmt"], o["id"]), reverse=_one(query, "order") != "asc")
+        total_pages = max(1, -(-len(rows) // per_page))
+        if page > total_pages and rows:
+            return (
+                400,
+                {
+                    "code": "rest_post_invalid_page_number",
+                    "message": "The page number requested is larger than the number of pages available.",
+                },
+                {},
+            )
+        chunk = rows[(page - 1) * per_page : page * per_page]
+        if self.on_page is not None:
+            self.on_page(len(self.hits))
+        return 200, chunk, {"X-WP-Total": str(len(rows)), "X-WP-TotalPages": str(total_pages)}

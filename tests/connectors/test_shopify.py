@@ -10,6 +10,7 @@ from typing import Any
 
 import pyarrow as pa
 import pytest
+from rest_servers import Fault, ShopifyServer, iso
 
 from ecomkit import schema
 from ecomkit.connectors.shopify import Shopify
@@ -21,8 +22,6 @@ from ecomkit.errors import (
     RetryExhaustedError,
 )
 from ecomkit.resilience import Breaker, Policy, Retry
-
-from rest_servers import Fault, ShopifyServer, iso
 
 T0 = dt.datetime(2025, 3, 1, tzinfo=dt.timezone.utc)
 N = 600
@@ -38,7 +37,9 @@ def _orders(n: int = N) -> list[dict[str, Any]]:
                 "id": 5_000_000 + i,
                 "email": f"c{i}@example.com",
                 "customer": {"id": 9_000 + i % 50},
-                "created_at": (updated - dt.timedelta(hours=1)).astimezone(dt.timezone(dt.timedelta(hours=-4))).isoformat(),
+                "created_at": (updated - dt.timedelta(hours=1))
+                .astimezone(dt.timezone(dt.timedelta(hours=-4)))
+                .isoformat(),
                 "processed_at": iso(updated),
                 "updated_at": iso(updated),
                 "cancelled_at": None if i % 10 else iso(updated),
@@ -46,7 +47,13 @@ def _orders(n: int = N) -> list[dict[str, Any]]:
                 "currency": "USD",
                 "total_price": f"{i}.{i % 100:02d}",
                 "line_items": [
-                    {"id": i * 10 + k, "product_id": 700 + k, "quantity": k + 1, "price": "2.50", "vendor": "acme"}
+                    {
+                        "id": i * 10 + k,
+                        "product_id": 700 + k,
+                        "quantity": k + 1,
+                        "price": "2.50",
+                        "vendor": "acme",
+                    }
                     for k in range(i % 3 + 1)
                 ],
                 "refunds": [],
@@ -68,7 +75,9 @@ def _fast_policy(**kw: Any) -> Policy:
 
 def _shop(server: ShopifyServer, tmp_path: Path | None = None, **kw: Any) -> Shopify:
     kw.setdefault("policy", _fast_policy())
-    return Shopify(server.url, ShopifyServer.TOKEN, page_size=50, state=tmp_path and tmp_path / "state.json", **kw)
+    return Shopify(
+        server.url, ShopifyServer.TOKEN, page_size=50, state=tmp_path and tmp_path / "state.json", **kw
+    )
 
 
 def _ids(batches: list[pa.RecordBatch]) -> list[str]:
@@ -86,7 +95,10 @@ def test_full_sync_gets_every_order_once_in_canonical_schema(server: ShopifyServ
     assert row["total_amount"] == 11.11 and row["customer_id"] == "9011" and row["source"] == "shopify"
     # created_at was sent at -04:00; stored in UTC
     assert row["purchased_at"] == T0 + dt.timedelta(seconds=1) - dt.timedelta(hours=1)
-    assert orders.filter(pa.compute.equal(orders.column("order_id"), "5000010")).column("status")[0].as_py() == "canceled"
+    assert (
+        orders.filter(pa.compute.equal(orders.column("order_id"), "5000010")).column("status")[0].as_py()
+        == "canceled"
+    )
     # the documented first request: limit, status=any, order=updated_at asc; then page_info only
     first = server.data_hits()[0].query
     assert first["status"] == ["any"] and first["order"] == ["updated_at asc"] and first["limit"] == ["50"]
@@ -147,11 +159,17 @@ def test_crash_and_resume_delivers_every_order_exactly_once(server: ShopifyServe
     resumed = list(_shop(server, tmp_path).orders())
     got = _ids(first_run) + _ids(resumed)
     assert len(got) == len(set(got)) == N
-    assert JsonState(tmp_path / "state.json").get(f"shopify:127.0.0.1:orders")["value"].startswith("2025-03-01T00:01:25")
+    assert (
+        JsonState(tmp_path / "state.json")
+        .get("shopify:127.0.0.1:orders")["value"]
+        .startswith("2025-03-01T00:01:25")
+    )
     assert list(_shop(server, tmp_path).orders()) == []  # nothing new: nothing delivered
 
 
-def test_records_updated_during_the_sync_arrive_in_their_new_version(server: ShopifyServer, tmp_path: Path) -> None:
+def test_records_updated_during_the_sync_arrive_in_their_new_version(
+    server: ShopifyServer, tmp_path: Path
+) -> None:
     later = iso(T0 + dt.timedelta(days=1))
 
     def touch(hits: int) -> None:
