@@ -177,7 +177,7 @@ class ShopifyServer(ContractServer):
                 return 400, {"errors": {"page_info": f"Cannot use page_info with {sorted(extra)}"}}, {}
             if page_info not in self.cursors:
                 return 400, {"errors": {"page_info": "Invalid value."}}, {}
-            res, filters, after = self.cursors[page_info]
+            _res, filters, after = self.cursors[page_info]
         else:
             filters = {k: v[0] for k, v in query.items() if k not in ("limit", "fields")}
             after = ("", -1)

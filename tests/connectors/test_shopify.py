@@ -88,11 +88,14 @@ def test_full_sync_gets_every_order_once_in_canonical_schema(server: ShopifyServ
     pages = list(_shop(server).orders_and_items())
     orders = pa.Table.from_batches([p.orders for p in pages])
     items = pa.Table.from_batches([p.items for p in pages])
-    assert orders.schema == schema.ORDERS and items.schema == schema.ORDER_ITEMS
+    assert orders.schema == schema.ORDERS
+    assert items.schema == schema.ORDER_ITEMS
     assert sorted(orders.column("order_id").to_pylist()) == sorted(str(5_000_000 + i) for i in range(N))
     assert items.num_rows == sum(i % 3 + 1 for i in range(N))
     row = orders.filter(pa.compute.equal(orders.column("order_id"), "5000011")).to_pylist()[0]
-    assert row["total_amount"] == 11.11 and row["customer_id"] == "9011" and row["source"] == "shopify"
+    assert row["total_amount"] == 11.11
+    assert row["customer_id"] == "9011"
+    assert row["source"] == "shopify"
     # created_at was sent at -04:00; stored in UTC
     assert row["purchased_at"] == T0 + dt.timedelta(seconds=1) - dt.timedelta(hours=1)
     assert (
@@ -101,7 +104,9 @@ def test_full_sync_gets_every_order_once_in_canonical_schema(server: ShopifyServ
     )
     # the documented first request: limit, status=any, order=updated_at asc; then page_info only
     first = server.data_hits()[0].query
-    assert first["status"] == ["any"] and first["order"] == ["updated_at asc"] and first["limit"] == ["50"]
+    assert first["status"] == ["any"]
+    assert first["order"] == ["updated_at asc"]
+    assert first["limit"] == ["50"]
     assert all(set(h.query) <= {"limit", "page_info", "fields"} for h in server.data_hits()[1:])
 
 
@@ -126,7 +131,8 @@ def test_401_surfaces_at_once_without_the_token(server: ShopifyServer) -> None:
         list(shop.orders())
     assert info.value.status_code == 401
     assert len(server.hits) == 1  # never retried
-    assert "shpat_wrong_token_value" not in str(info.value) and "shpat" not in repr(shop)
+    assert "shpat_wrong_token_value" not in str(info.value)
+    assert "shpat" not in repr(shop)
 
 
 def test_malformed_page_raises_pagination_error(server: ShopifyServer) -> None:
@@ -183,7 +189,8 @@ def test_records_updated_during_the_sync_arrive_in_their_new_version(
     versions = list(zip(table.column("order_id").to_pylist(), table.column("updated_at").to_pylist()))
     assert len(versions) == len(set(versions)) == N + 1
     assert sorted(set(table.column("order_id").to_pylist())) == sorted(str(5_000_000 + i) for i in range(N))
-    assert versions[-1][0] == "5000003" and table.column("total_amount")[-1].as_py() == 999.0
+    assert versions[-1][0] == "5000003"
+    assert table.column("total_amount")[-1].as_py() == 999.0
 
 
 def test_since_filters_on_the_server(server: ShopifyServer) -> None:

@@ -54,10 +54,12 @@ def test_charges_all_once_with_currency_exponents(server: StripeServer) -> None:
     assert table.schema == schema.PAYMENTS
     assert sorted(table.column("payment_id").to_pylist()) == [f"ch_{i:05d}" for i in range(N)]
     rows = {r["payment_id"]: r for r in table.to_pylist()}
-    assert rows["ch_00000"]["amount"] == 10.0 and rows["ch_00000"]["currency"] == "USD"
+    assert rows["ch_00000"]["amount"] == 10.0
+    assert rows["ch_00000"]["currency"] == "USD"
     assert rows["ch_00001"]["amount"] == 1001.0  # JPY is zero-decimal
     assert rows["ch_00002"]["amount"] == 1.002  # KWD has three decimals
-    assert rows["ch_00001"]["order_id"] == "o1" and rows["ch_00000"]["order_id"] is None
+    assert rows["ch_00001"]["order_id"] == "o1"
+    assert rows["ch_00000"]["order_id"] is None
     assert all(h.query["limit"] == ["100"] for h in server.data_hits())
 
 
@@ -68,13 +70,15 @@ def test_should_retry_false_is_not_retried_and_true_is(server: StripeServer) -> 
     before = len(server.hits)
     with pytest.raises(HTTPStatusError) as info:
         list(_stripe(server).charges())
-    assert info.value.status_code == 503 and len(server.hits) == before + 1
+    assert info.value.status_code == 503
+    assert len(server.hits) == before + 1
 
 
 def test_bad_key_is_401_and_not_leaked(server: StripeServer) -> None:
     with pytest.raises(HTTPStatusError) as info:
         list(Stripe(server.url, "sk_test_wrong", policy=Policy(retry=Retry(attempts=3))).charges())
-    assert info.value.status_code == 401 and "sk_test_wrong" not in str(info.value)
+    assert info.value.status_code == 401
+    assert "sk_test_wrong" not in str(info.value)
     assert len(server.hits) == 1
 
 

@@ -91,7 +91,8 @@ def test_5xx_and_401(server: WooServer) -> None:
                 server.url, WooServer.KEY, "cs_wrong", policy=Policy(retry=Retry(attempts=3))
             ).orders()
         )
-    assert info.value.status_code == 401 and "cs_wrong" not in str(info.value)
+    assert info.value.status_code == 401
+    assert "cs_wrong" not in str(info.value)
 
 
 def test_crash_and_resume_exactly_once(server: WooServer, tmp_path: Path) -> None:
