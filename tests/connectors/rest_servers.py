@@ -7,6 +7,7 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import json
+import socket
 import threading
 import time
 from collections import deque
@@ -51,6 +52,11 @@ class ContractServer:
 
             def log_message(self, *args: Any) -> None:
                 pass
+
+            def setup(self) -> None:
+                super().setup()
+                # no Nagle: headers and body go out at once (else ~40 ms delayed-ACK stalls)
+                self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
             def do_GET(self) -> None:
                 outer._handle(self)

@@ -28,14 +28,14 @@ __all__ = [
     "records_at",
 ]
 
-Params = dict[str, Any]
+_Params = dict[str, Any]
 
 
 @dataclass(frozen=True)
 class NextRequest:
     """The next page's request: a full URL (used as is) or the base path with these params."""
 
-    params: Params
+    params: _Params
     url: str | None = None
 
 
@@ -74,7 +74,7 @@ class Paginator(abc.ABC):
         """The records of one page."""
         return records_at(body, self.records_path, where=where)
 
-    def first(self, params: Mapping[str, Any]) -> Params:
+    def first(self, params: Mapping[str, Any]) -> _Params:
         """The params of the first request."""
         return dict(params)
 
@@ -84,7 +84,7 @@ class Paginator(abc.ABC):
         response: httpx.Response,
         body: Any,
         records: list[dict[str, Any]],
-        params: Params,
+        params: _Params,
         *,
         where: str,
     ) -> NextRequest | None:
@@ -118,7 +118,7 @@ class PageNumberPaginator(Paginator):
         self.page_param, self.size_param, self.size = page_param, size_param, size
         self.first_page, self.total_pages_header = first_page, total_pages_header
 
-    def first(self, params: Mapping[str, Any]) -> Params:
+    def first(self, params: Mapping[str, Any]) -> _Params:
         """Page one."""
         return {**params, self.page_param: self.first_page, self.size_param: self.size}
 
@@ -127,7 +127,7 @@ class PageNumberPaginator(Paginator):
         response: httpx.Response,
         body: Any,
         records: list[dict[str, Any]],
-        params: Params,
+        params: _Params,
         *,
         where: str,
     ) -> NextRequest | None:
@@ -165,7 +165,7 @@ class OffsetPaginator(Paginator):
             raise ConfigError(f"OffsetPaginator(limit=...) must be >= 1; got {limit}")
         self.offset_param, self.limit_param, self.limit = offset_param, limit_param, limit
 
-    def first(self, params: Mapping[str, Any]) -> Params:
+    def first(self, params: Mapping[str, Any]) -> _Params:
         """Offset zero."""
         return {**params, self.offset_param: 0, self.limit_param: self.limit}
 
@@ -174,7 +174,7 @@ class OffsetPaginator(Paginator):
         response: httpx.Response,
         body: Any,
         records: list[dict[str, Any]],
-        params: Params,
+        params: _Params,
         *,
         where: str,
     ) -> NextRequest | None:
@@ -209,7 +209,7 @@ class CursorPaginator(Paginator):
         response: httpx.Response,
         body: Any,
         records: list[dict[str, Any]],
-        params: Params,
+        params: _Params,
         *,
         where: str,
     ) -> NextRequest | None:
@@ -244,7 +244,7 @@ class LinkHeaderPaginator(Paginator):
         response: httpx.Response,
         body: Any,
         records: list[dict[str, Any]],
-        params: Params,
+        params: _Params,
         *,
         where: str,
     ) -> NextRequest | None:
@@ -269,7 +269,7 @@ class StripePaginator(Paginator):
             raise ConfigError(f"StripePaginator(limit=...) must be in [1, 100]; got {limit}")
         self.limit = limit
 
-    def first(self, params: Mapping[str, Any]) -> Params:
+    def first(self, params: Mapping[str, Any]) -> _Params:
         """The first page, ``limit`` objects."""
         return {**params, "limit": self.limit}
 
@@ -278,7 +278,7 @@ class StripePaginator(Paginator):
         response: httpx.Response,
         body: Any,
         records: list[dict[str, Any]],
-        params: Params,
+        params: _Params,
         *,
         where: str,
     ) -> NextRequest | None:

@@ -23,7 +23,7 @@ from ecomkit.resilience.retry import is_retryable
 
 __all__ = ["Breaker"]
 
-T = TypeVar("T")
+_T = TypeVar("_T")
 
 
 class Breaker:
@@ -93,7 +93,7 @@ class Breaker:
         except pybreaker.CircuitBreakerError:
             raise self._open_error() from None
 
-    def call(self, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
+    def call(self, fn: Callable[..., _T], /, *args: Any, **kwargs: Any) -> _T:
         """Call ``fn`` under the breaker.
 
         Raises:
@@ -103,7 +103,7 @@ class Breaker:
             return fn(*args, **kwargs)
         raise AssertionError("unreachable")  # pragma: no cover - the guard re-raises
 
-    async def acall(self, fn: Callable[..., Awaitable[T]], /, *args: Any, **kwargs: Any) -> T:
+    async def acall(self, fn: Callable[..., Awaitable[_T]], /, *args: Any, **kwargs: Any) -> _T:
         """The async form of :meth:`call`."""
         with self.guard():
             return await fn(*args, **kwargs)

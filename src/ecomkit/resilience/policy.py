@@ -24,8 +24,8 @@ from ecomkit.resilience.retry import Retry
 
 __all__ = ["Policy"]
 
-P = ParamSpec("P")
-T = TypeVar("T")
+_P = ParamSpec("_P")
+_T = TypeVar("_T")
 
 
 @dataclass(frozen=True)
@@ -56,23 +56,23 @@ class Policy:
     rate_limit: RateLimit | None = None
     breaker: Breaker | None = None
 
-    def _once(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-        def attempt() -> T:
+    def _once(self, fn: Callable[..., _T], *args: Any, **kwargs: Any) -> _T:
+        def attempt() -> _T:
             if self.rate_limit is not None:
                 self.rate_limit.acquire()
             return fn(*args, **kwargs)
 
         return self.breaker.call(attempt) if self.breaker is not None else attempt()
 
-    async def _aonce(self, fn: Callable[..., Awaitable[T]], *args: Any, **kwargs: Any) -> T:
-        async def attempt() -> T:
+    async def _aonce(self, fn: Callable[..., Awaitable[_T]], *args: Any, **kwargs: Any) -> _T:
+        async def attempt() -> _T:
             if self.rate_limit is not None:
                 await self.rate_limit.aacquire()
             return await fn(*args, **kwargs)
 
         return await (self.breaker.acall(attempt) if self.breaker is not None else attempt())
 
-    def call(self, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
+    def call(self, fn: Callable[..., _T], /, *args: Any, **kwargs: Any) -> _T:
         """Call ``fn(*args, **kwargs)`` under the policy.
 
         Raises:
@@ -82,16 +82,16 @@ class Policy:
         """
         if self.retry is None:
             return self._once(fn, *args, **kwargs)
-        result: T = self.retry.call(self._once, fn, *args, **kwargs)
+        result: _T = self.retry.call(self._once, fn, *args, **kwargs)
         return result
 
-    async def acall(self, fn: Callable[..., Awaitable[T]], /, *args: Any, **kwargs: Any) -> T:
+    async def acall(self, fn: Callable[..., Awaitable[_T]], /, *args: Any, **kwargs: Any) -> _T:
         """The async form of :meth:`call`."""
         if self.retry is None:
             return await self._aonce(fn, *args, **kwargs)
         return await self.retry.acall(self._aonce, fn, *args, **kwargs)
 
-    def __call__(self, fn: Callable[P, T]) -> Callable[P, T]:
+    def __call__(self, fn: Callable[_P, _T]) -> Callable[_P, _T]:
         """Decorate a sync or async function so every call runs under this policy."""
         if inspect.iscoroutinefunction(fn):
             async_fn = cast("Callable[..., Awaitable[Any]]", fn)
@@ -100,10 +100,10 @@ class Policy:
             async def async_wrapper(*args: Any, **kwargs: Any) -> Any:
                 return await self.acall(async_fn, *args, **kwargs)
 
-            return cast("Callable[P, T]", async_wrapper)
+            return cast("Callable[_P, _T]", async_wrapper)
 
         @functools.wraps(fn)
-        def wrapper(*args: P.args, **kwargs: P.kwargs) -> T:
+        def wrapper(*args: _P.args, **kwargs: _P.kwargs) -> _T:
             return self.call(fn, *args, **kwargs)
 
         return wrapper

@@ -39,7 +39,7 @@ __all__ = [
     "set_testing",
 ]
 
-T = TypeVar("T")
+_T = TypeVar("_T")
 
 _log = logging.getLogger("ecomkit.resilience")
 
@@ -263,7 +263,7 @@ class Retry:
             "reraise": False,
         }
 
-    def call(self, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
+    def call(self, fn: Callable[..., _T], /, *args: Any, **kwargs: Any) -> _T:
         """Call ``fn(*args, **kwargs)``, retrying retryable failures.
 
         Inside another retry layer (a nested policy) ``fn`` runs exactly once: one layer retries.
@@ -275,18 +275,18 @@ class Retry:
             return fn(*args, **kwargs)
         token = _IN_RETRY.set(True)
         try:
-            result: T = tenacity.Retrying(**self._kwargs())(fn, *args, **kwargs)
+            result: _T = tenacity.Retrying(**self._kwargs())(fn, *args, **kwargs)
             return result
         finally:
             _IN_RETRY.reset(token)
 
-    async def acall(self, fn: Callable[..., Awaitable[T]], /, *args: Any, **kwargs: Any) -> T:
+    async def acall(self, fn: Callable[..., Awaitable[_T]], /, *args: Any, **kwargs: Any) -> _T:
         """The async form of :meth:`call` (waits with ``asyncio.sleep``)."""
         if _IN_RETRY.get():
             return await fn(*args, **kwargs)
         token = _IN_RETRY.set(True)
         try:
-            result: T = await tenacity.AsyncRetrying(**self._kwargs())(fn, *args, **kwargs)
+            result: _T = await tenacity.AsyncRetrying(**self._kwargs())(fn, *args, **kwargs)
             return result
         finally:
             _IN_RETRY.reset(token)
