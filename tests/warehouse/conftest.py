@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+import sqlalchemy.orm  # noqa: F401  (the shared conftest's teardown uses sa.orm)
 
 from ecomkit._sql import engine_for
 
