@@ -79,6 +79,18 @@ def _has_unique_index(cur: Any, name: str, key: Sequence[str]) -> bool:
     return any(set(row[0]) == set(key) for row in cur.fetchall())
 
 
+def _routed(cur: Any, name: str) -> bool:
+    """Whether rows inserted into ``name`` are routed to child tables (partitions, hypertable chunks)."""
+    cur.execute(
+        "SELECT c.relkind = 'p' OR EXISTS (SELECT 1 FROM pg_inherits i WHERE i.inhparent = c.oid) "
+        "OR EXISTS (SELECT 1 FROM pg_trigger g WHERE g.tgrelid = c.oid AND g.tgname = 'ts_insert_blocker') "
+        "FROM pg_class c WHERE c.oid = to_regclass($1)",
+        (quote_ident(name),),
+    )
+    row = cur.fetchone()
+    return bool(row and row[0])
+
+
 def _scalar(cur: Any, sql: str) -> int:
     cur.execute(sql)
     row = cur.fetchone()
@@ -168,15 +180,27 @@ def _load(
             if rest
             else "DO NOTHING"
         )
-        cur.execute(
-            f"WITH up AS (INSERT INTO {quote_ident(name)} ({cols}) SELECT {cols} FROM {dedup} AS s "
-            f"ON CONFLICT ({keys}) {action} RETURNING (xmax = 0) AS inserted) "
-            f"SELECT count(*) FILTER (WHERE inserted), count(*) FILTER (WHERE NOT inserted) FROM up"
+        upsert = (
+            f"INSERT INTO {quote_ident(name)} ({cols}) SELECT {cols} FROM {dedup} AS s "
+            f"ON CONFLICT ({keys}) {action}"
         )
-        row = cur.fetchone()
-        inserted, updated = int(row[0]), int(row[1])
-        if not rest:  # DO NOTHING returns no row for existing keys
-            updated = 0
+        if _routed(cur, name):
+            # Partitioned tables and hypertables route rows to children: system columns such as xmax
+            # cannot be returned, so count the keys that already exist first.
+            match = " AND ".join(f"t.{quote_ident(k)} = s.{quote_ident(k)}" for k in key)
+            existing_keys = _scalar(
+                cur, f"SELECT count(*) FROM {dedup} AS s WHERE EXISTS (SELECT 1 FROM {quote_ident(name)} AS t WHERE {match})"
+            )
+            total = _scalar(cur, f"WITH up AS ({upsert} RETURNING 1) SELECT count(*) FROM up")
+            updated = existing_keys if rest else 0
+            inserted = total - updated
+        else:
+            cur.execute(
+                f"WITH up AS ({upsert} RETURNING (xmax = 0) AS inserted) "
+                f"SELECT count(*) FILTER (WHERE inserted), count(*) FILTER (WHERE NOT inserted) FROM up"
+            )
+            row = cur.fetchone()
+            inserted, updated = int(row[0]), int(row[1])
     else:
         cur.execute(f"LOCK TABLE {quote_ident(name)} IN SHARE ROW EXCLUSIVE MODE")
         cur.execute(f"CREATE TEMP TABLE {quote_ident(stage + '_d')} AS SELECT * FROM {dedup} AS d")
