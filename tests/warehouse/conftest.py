@@ -3,20 +3,19 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-import sqlalchemy.orm  # noqa: F401  (the shared conftest's teardown uses sa.orm)
+import sqlalchemy.orm  # the shared conftest's teardown uses sa.orm
 
 from ecomkit._sql import engine_for
 
 
 @pytest.fixture
-def pg(postgres_url: str) -> Iterator[sa.Engine]:
+def pg(postgres_url: str) -> sa.Engine:
     """The pooled engine of the scratch PostgreSQL database."""
-    yield engine_for(postgres_url)
+    return engine_for(postgres_url)
 
 
 @pytest.fixture

@@ -85,7 +85,8 @@ def test_postgres_fallback_applies_twice_and_serves_the_summaries(
         created = conn.exec_driver_sql(
             "SELECT ecomkit_create_partitions('orders', '2017-02-20', '2017-07-01', INTERVAL '7 days')"
         ).scalar()
-        assert created is not None and created >= 17
+        assert created is not None
+        assert created >= 17
         assert conn.exec_driver_sql("SELECT count(*) FROM ONLY orders_default").scalar() == 0
         assert conn.exec_driver_sql("SELECT count(*) FROM orders").scalar() == data.num_rows
         conn.exec_driver_sql("CALL ecomkit_refresh_all_aggregates()")
@@ -96,7 +97,8 @@ def test_postgres_fallback_applies_twice_and_serves_the_summaries(
             "SELECT bucket, customer_id, orders FROM monthly_customer_summary ORDER BY 1, 2, currency"
         ).fetchall()
         stats = conn.exec_driver_sql("SELECT count(*) FROM ecomkit_chunk_stats('orders')").scalar()
-        assert stats is not None and stats >= 18
+        assert stats is not None
+        assert stats >= 18
     assert sum(r[2] for r in pg_daily) == data.num_rows
 
     # The DuckDB target gives the same summaries from the same data.
@@ -113,13 +115,15 @@ def test_postgres_fallback_applies_twice_and_serves_the_summaries(
     assert [(b.timestamp(), c, int(n), float(r)) for b, c, n, r in pg_daily] == [
         (b.timestamp(), c, int(n), float(r)) for b, c, n, r in duck_daily
     ]
-    assert [(b.timestamp(), c, n) for b, c, n in pg_monthly] == [(b.timestamp(), c, n) for b, c, n in duck_monthly]
+    assert [(b.timestamp(), c, n) for b, c, n in pg_monthly] == [
+        (b.timestamp(), c, n) for b, c, n in duck_monthly
+    ]
 
     # The read-only role can read the tables and the summaries, and cannot write.
     with pg.connect() as conn:
         conn.exec_driver_sql(f'SET ROLE "{reader}"')
         assert conn.exec_driver_sql("SELECT count(*) FROM daily_sales_summary").scalar() == len(pg_daily)
-        with pytest.raises(sa.exc.ProgrammingError, match="permission denied"):
+        with pytest.raises(sa.exc.ProgrammingError, match=r"permission denied"):
             conn.exec_driver_sql("DELETE FROM orders")
         conn.rollback()
 
@@ -136,14 +140,20 @@ def test_hostile_identifiers_apply_as_names(pg: sa.Engine, postgres_url: str) ->
     apply(table, postgres_url)
     with pg.connect() as conn:
         names = {r[0] for r in conn.exec_driver_sql("SELECT relname FROM pg_class WHERE relname LIKE 'ev%%'")}
-    assert hostile in names and "ix'; DROP" in {
-        r[0] for r in pg.connect().exec_driver_sql("SELECT indexname FROM pg_indexes WHERE indexname LIKE 'ix%%'")
+    assert hostile in names
+    assert "ix'; DROP" in {
+        r[0]
+        for r in pg.connect().exec_driver_sql("SELECT indexname FROM pg_indexes WHERE indexname LIKE 'ix%%'")
     }
 
 
 def test_a_failing_statement_rolls_back_the_whole_apply(pg: sa.Engine, postgres_url: str) -> None:
-    bad = Table("half_applied", (Column("at", schema.TIMESTAMP), Column("v", pa.int64())), indexes=(Index(("v",), where="v >"),))
-    with pytest.raises(WarehouseError, match="DDL statement failed"):
+    bad = Table(
+        "half_applied",
+        (Column("at", schema.TIMESTAMP), Column("v", pa.int64())),
+        indexes=(Index(("v",), where="v >"),),
+    )
+    with pytest.raises(WarehouseError, match=r"DDL statement failed"):
         apply(bad, postgres_url)
     with pg.connect() as conn:
         assert conn.exec_driver_sql("SELECT to_regclass('half_applied')").scalar() is None

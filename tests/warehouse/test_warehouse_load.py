@@ -154,7 +154,7 @@ def test_null_keys_fail_the_whole_load(target: Target, table_name: str) -> None:
     where, read = target
     load(batch([1]), where, table_name, mode="upsert", key="id")
     data = pa.table({"id": pa.array([5, None], pa.int64()), "label": ["a", "b"]})
-    with pytest.raises(LoadError, match="key column 'id' holds null"):
+    with pytest.raises(LoadError, match=r"key column 'id' holds null"):
         load(data, where, table_name, mode="upsert", key="id")
     assert ids(read(table_name)) == [1]
 
@@ -163,7 +163,7 @@ def test_incompatible_column_is_named(target: Target, table_name: str) -> None:
     where, _ = target
     load(batch([1]), where, table_name)
     wrong = pa.table({"id": pa.array([2], pa.int64()), "at": ["not a time"]})
-    with pytest.raises(LoadError, match="column 'at'"):
+    with pytest.raises(LoadError, match=r"column 'at'"):
         load(wrong, where, table_name)
 
 
@@ -171,7 +171,7 @@ def test_new_columns_need_add_columns(target: Target, table_name: str) -> None:
     where, read = target
     load(batch([1]), where, table_name)
     wider = batch([2]).append_column("note", pa.array(["hi"]))
-    with pytest.raises(LoadError, match="column 'note' is not in table"):
+    with pytest.raises(LoadError, match=r"column 'note' is not in table"):
         load(wider, where, table_name)
     assert load(wider, where, table_name, add_columns=True).inserted == 1
     assert [r[-1] for r in read(table_name)] == [None, "hi"]
@@ -180,13 +180,13 @@ def test_new_columns_need_add_columns(target: Target, table_name: str) -> None:
 def test_missing_not_null_column_is_named(target: Target, table_name: str) -> None:
     where, _ = target
     load(batch([1]), where, table_name, mode="upsert", key="id")
-    with pytest.raises(LoadError, match="column 'id'.*NOT NULL"):
+    with pytest.raises(LoadError, match=r"column 'id'.*NOT NULL"):
         load(pa.table({"label": ["x"]}), where, table_name)
 
 
 def test_create_false_refuses_a_missing_table(target: Target, table_name: str) -> None:
     where, _ = target
-    with pytest.raises(LoadError, match="does not exist"):
+    with pytest.raises(LoadError, match=r"does not exist"):
         load(batch([1]), where, table_name, create=False)
 
 
@@ -238,7 +238,9 @@ def test_every_type_round_trips_through_postgresql(pg: sa.Engine, postgres_url: 
     assert types["money"] == "double precision"
     assert types["ts"] == types["ts_ns"] == "timestamp with time zone"
     assert types["naive"] == "timestamp without time zone"
-    assert types["dec"] == "numeric" and types["dict"] == "text" and types["bin"] == "bytea"
+    assert types["dec"] == "numeric"
+    assert types["dict"] == "text"
+    assert types["bin"] == "bytea"
     assert tuple(row) == (
         True, -3, 2**31 - 1, 2**62, 1.5, 19.9, decimal.Decimal("12345.67"), "ação ✓", "x", b"\x00\xff",
         dt.date(2024, 2, 29), T0, T0, T0.replace(tzinfo=None),
@@ -260,14 +262,20 @@ def test_every_type_round_trips_through_duckdb(duckdb_path: str, table_name: str
 def test_every_type_round_trips_through_sqlite(sqlite_url: str, table_name: str) -> None:
     load(every_type(), sqlite_url, table_name)
     t = sa.Table(
-        table_name, sa.MetaData(), sa.Column("ts", sa.DateTime()), sa.Column("d", sa.Date()), sa.Column("money", sa.Float)
+        table_name,
+        sa.MetaData(),
+        sa.Column("ts", sa.DateTime()),
+        sa.Column("d", sa.Date()),
+        sa.Column("money", sa.Float),
     )
     with sa.create_engine(sqlite_url).connect() as conn:
         row = conn.execute(sa.select(t.c.ts, t.c.d, t.c.money).where(t.c.ts.is_not(None))).one()
     assert row == (T0.replace(tzinfo=None), dt.date(2024, 2, 29), 19.9)  # UTC wall time
 
 
-def test_existing_table_with_other_types_is_loaded_with_casts(pg: sa.Engine, postgres_url: str, table_name: str) -> None:
+def test_existing_table_with_other_types_is_loaded_with_casts(
+    pg: sa.Engine, postgres_url: str, table_name: str
+) -> None:
     with pg.begin() as conn:
         conn.exec_driver_sql(
             f'CREATE TABLE "{table_name}" (id integer PRIMARY KEY, label varchar(20), at timestamptz, amount numeric(10,2))'
@@ -284,7 +292,7 @@ def test_load_into_a_partitioned_table(pg: sa.Engine, postgres_url: str, table_n
     with pg.begin() as conn:
         conn.exec_driver_sql(
             f'CREATE TABLE "{table_name}" (id bigint, label text, at timestamptz NOT NULL, amount double precision, '
-            f'PRIMARY KEY (id, at)) PARTITION BY RANGE (at)'
+            f"PRIMARY KEY (id, at)) PARTITION BY RANGE (at)"
         )
         conn.exec_driver_sql(f'CREATE TABLE "{table_name}_d" PARTITION OF "{table_name}" DEFAULT')
     load(batch([1, 2]), postgres_url, table_name, mode="upsert", key=["id", "at"])
@@ -307,17 +315,17 @@ def test_pyarrow_capsule_inputs(duckdb_path: str, table_name: str) -> None:
 
 
 def test_bad_arguments(duckdb_path: str) -> None:
-    with pytest.raises(ConfigError, match="mode"):
+    with pytest.raises(ConfigError, match=r"mode"):
         load(batch([1]), duckdb_path, "t", mode="merge")  # type: ignore[arg-type]
-    with pytest.raises(ConfigError, match="key="):
+    with pytest.raises(ConfigError, match=r"key="):
         load(batch([1]), duckdb_path, "t", mode="upsert")
-    with pytest.raises(MissingColumnError, match="sku"):
+    with pytest.raises(MissingColumnError, match=r"sku"):
         load(batch([1]), duckdb_path, "t", mode="upsert", key="sku")
-    with pytest.raises(ConfigError, match="name"):
+    with pytest.raises(ConfigError, match=r"name"):
         load(batch([1]), duckdb_path, "")
-    with pytest.raises(ConfigError, match="mysql"):
+    with pytest.raises(ConfigError, match=r"mysql"):
         load(batch([1]), "mysql://root@127.0.0.1/test", "t")
-    with pytest.raises(ConfigError, match="schema="):
+    with pytest.raises(ConfigError, match=r"schema="):
         load(iter([]), duckdb_path, "t")
     empty = load(iter([]), duckdb_path, "t_empty", schema=batch([1]).schema)
     assert (empty.rows, empty.created) == (0, True)
@@ -336,8 +344,14 @@ def test_concurrent_upserts_into_one_table(pg: sa.Engine, postgres_url: str, tab
     def worker(offset: int) -> None:
         try:
             for round_ in range(3):
-                load(batch(list(range(offset, offset + 50)), label=f"r{round_}"), postgres_url, table_name, mode="upsert", key="id")
-        except BaseException as exc:  # collected and re-raised in the main thread
+                load(
+                    batch(list(range(offset, offset + 50)), label=f"r{round_}"),
+                    postgres_url,
+                    table_name,
+                    mode="upsert",
+                    key="id",
+                )
+        except Exception as exc:  # noqa: BLE001  (collected, asserted empty in the main thread)
             errors.append(exc)
 
     threads = [threading.Thread(target=worker, args=(o,)) for o in (0, 25, 50, 75)]
@@ -354,7 +368,9 @@ def test_concurrent_upserts_into_one_table(pg: sa.Engine, postgres_url: str, tab
 # -- idempotency (hypothesis) ---------------------------------------------------------------------------
 
 rows_strategy = st.lists(
-    st.tuples(st.integers(0, 30), st.one_of(st.none(), st.text(max_size=8)), st.floats(allow_nan=False, width=32)),
+    st.tuples(
+        st.integers(0, 30), st.one_of(st.none(), st.text(max_size=8)), st.floats(allow_nan=False, width=32)
+    ),
     max_size=25,
 )
 

@@ -100,7 +100,9 @@ def insert_select(table: str, columns: Sequence[str], source: str, casts: Sequen
     exprs = (
         cols
         if casts is None
-        else ", ".join(f"{quote_ident(c)}::{t}" if t else quote_ident(c) for c, t in zip(columns, casts))
+        else ", ".join(
+            f"{quote_ident(c)}::{t}" if t else quote_ident(c) for c, t in zip(columns, casts, strict=True)
+        )
     )
     return f"INSERT INTO {quote_ident(table)} ({cols}) SELECT {exprs} FROM {source}"
 

@@ -15,7 +15,14 @@ from typing import Any
 import pyarrow as pa
 
 from ecomkit.errors import LoadError
-from ecomkit.warehouse._common import ColumnInfo, Outcome, check_columns, create_table_sql, insert_select, upsert_sql
+from ecomkit.warehouse._common import (
+    ColumnInfo,
+    Outcome,
+    check_columns,
+    create_table_sql,
+    insert_select,
+    upsert_sql,
+)
 from ecomkit.warehouse._types import duckdb_type, quote_ident
 
 __all__ = ["connect", "is_duckdb", "load_duckdb"]
@@ -74,7 +81,9 @@ def load_duckdb(
         con.register(view, source)
         con.begin()
         try:
-            outcome = _load(con, source.schema, view, name, mode=mode, key=key, create=create, add_columns=add_columns)
+            outcome = _load(
+                con, source.schema, view, name, mode=mode, key=key, create=create, add_columns=add_columns
+            )
             con.commit()
         except BaseException:
             con.rollback()
@@ -124,9 +133,7 @@ def _load(
     cols = ", ".join(quote_ident(c) for c in columns)
     # Later rows of the batch win over earlier ones with the same key (insertion order is preserved).
     con.execute(f"CREATE TEMP TABLE {stage} AS SELECT {cols} FROM {quote_ident(view)}")
-    con.execute(
-        f"DELETE FROM {stage} WHERE rowid NOT IN (SELECT max(rowid) FROM {stage} GROUP BY {keys})"
-    )
+    con.execute(f"DELETE FROM {stage} WHERE rowid NOT IN (SELECT max(rowid) FROM {stage} GROUP BY {keys})")
     update, insert = upsert_sql(name, columns, key, stage)
     updated = _count(con, update) if update else 0
     inserted = _count(con, insert)

@@ -50,7 +50,9 @@ def _connect(engine: Engine) -> Any:
     try:
         import adbc_driver_postgresql.dbapi as adbc_pg
     except ModuleNotFoundError as exc:  # pragma: no cover - an install without the postgres extra
-        raise LoadError("loading into PostgreSQL needs adbc-driver-postgresql: pip install 'ecomkit[postgres]'") from exc
+        raise LoadError(
+            "loading into PostgreSQL needs adbc-driver-postgresql: pip install 'ecomkit[postgres]'"
+        ) from exc
     return adbc_pg.connect(adbc_uri(engine))
 
 
@@ -166,11 +168,16 @@ def _load(
     columns = schema.names
     casts = [types[c] for c in columns]
     if mode != "upsert":
-        inserted = _scalar(cur, f"WITH ins AS ({insert_select(name, columns, staged, casts)} RETURNING 1) SELECT count(*) FROM ins")
+        inserted = _scalar(
+            cur,
+            f"WITH ins AS ({insert_select(name, columns, staged, casts)} RETURNING 1) SELECT count(*) FROM ins",
+        )
         cur.execute(f"DROP TABLE {staged}")
         return Outcome(inserted, 0, created)
     keys = ", ".join(quote_ident(k) for k in key)
-    cast_cols = ", ".join(f"{quote_ident(c)}::{t} AS {quote_ident(c)}" for c, t in zip(columns, casts))
+    cast_cols = ", ".join(
+        f"{quote_ident(c)}::{t} AS {quote_ident(c)}" for c, t in zip(columns, casts, strict=True)
+    )
     dedup = f"(SELECT DISTINCT ON ({keys}) {cast_cols} FROM {staged} ORDER BY {keys}, ctid DESC)"
     if _has_unique_index(cur, name, key):
         cols = ", ".join(quote_ident(c) for c in columns)
@@ -189,7 +196,8 @@ def _load(
             # cannot be returned, so count the keys that already exist first.
             match = " AND ".join(f"t.{quote_ident(k)} = s.{quote_ident(k)}" for k in key)
             existing_keys = _scalar(
-                cur, f"SELECT count(*) FROM {dedup} AS s WHERE EXISTS (SELECT 1 FROM {quote_ident(name)} AS t WHERE {match})"
+                cur,
+                f"SELECT count(*) FROM {dedup} AS s WHERE EXISTS (SELECT 1 FROM {quote_ident(name)} AS t WHERE {match})",
             )
             total = _scalar(cur, f"WITH up AS ({upsert} RETURNING 1) SELECT count(*) FROM up")
             updated = existing_keys if rest else 0

@@ -17,7 +17,14 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from ecomkit.errors import LoadError
-from ecomkit.warehouse._common import ColumnInfo, Outcome, check_columns, create_table_sql, insert_select, upsert_sql
+from ecomkit.warehouse._common import (
+    ColumnInfo,
+    Outcome,
+    check_columns,
+    create_table_sql,
+    insert_select,
+    upsert_sql,
+)
 from ecomkit.warehouse._types import normalize_type, quote_ident, sqlite_type
 
 __all__ = ["load_sqlite"]
@@ -31,7 +38,7 @@ def _columns(conn: Connection, name: str) -> list[ColumnInfo] | None:
 
 def _python_ready(batch: pa.RecordBatch) -> pa.RecordBatch:
     arrays = []
-    for column, field in zip(batch.columns, batch.schema):
+    for column, field in zip(batch.columns, batch.schema, strict=True):
         t = normalize_type(field.type)
         if pa.types.is_timestamp(t):
             arrays.append(pc.strftime(column, format="%Y-%m-%d %H:%M:%S"))
@@ -111,7 +118,9 @@ def _load(
         conn.exec_driver_sql(f"DROP TABLE {staged}")
         return Outcome(int(inserted), 0, created)
     keys = ", ".join(quote_ident(k) for k in key)
-    conn.exec_driver_sql(f"DELETE FROM {staged} WHERE rowid NOT IN (SELECT max(rowid) FROM {staged} GROUP BY {keys})")
+    conn.exec_driver_sql(
+        f"DELETE FROM {staged} WHERE rowid NOT IN (SELECT max(rowid) FROM {staged} GROUP BY {keys})"
+    )
     update, insert = upsert_sql(name, columns, key, staged)
     updated = conn.exec_driver_sql(update).rowcount if update else 0
     inserted = conn.exec_driver_sql(insert).rowcount

@@ -135,12 +135,16 @@ def load(
             else:
                 from ecomkit.warehouse._sqlite import load_sqlite
 
-                outcome = load_sqlite(reader, engine, name, mode=mode, key=keys, create=create, add_columns=add_columns)
+                outcome = load_sqlite(
+                    reader, engine, name, mode=mode, key=keys, create=create, add_columns=add_columns
+                )
     except EcomkitError:
         raise
     except Exception as exc:  # a driver error: wrap it, naming the table, without secrets
         message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise LoadError(f"loading {name!r} into {_describe(target)} failed; nothing was written: {message}") from exc
+        raise LoadError(
+            f"loading {name!r} into {_describe(target)} failed; nothing was written: {message}"
+        ) from exc
     return LoadResult(
         table=name,
         target=kind,
@@ -200,12 +204,15 @@ def _source(data: object, schema: pa.Schema | None) -> pa.Table | pa.RecordBatch
         first = next(batches, None)
         if first is None:
             if schema is None:
-                raise ConfigError("data is an empty iterable; pass schema= so the table can be checked or created")
+                raise ConfigError(
+                    "data is an empty iterable; pass schema= so the table can be checked or created"
+                )
             return schema.empty_table()
         if isinstance(first, pa.Table):
             first_schema = first.schema
             chained: Iterator[pa.RecordBatch] = itertools.chain.from_iterable(
-                (b.to_batches() if isinstance(b, pa.Table) else [b]) for b in itertools.chain([first], batches)
+                (b.to_batches() if isinstance(b, pa.Table) else [b])
+                for b in itertools.chain([first], batches)
             )
         elif isinstance(first, pa.RecordBatch):
             first_schema = first.schema
@@ -221,9 +228,7 @@ def _source(data: object, schema: pa.Schema | None) -> pa.Table | pa.RecordBatch
     target_schema = _target_schema(reader.schema, schema)
     if target_schema.equals(reader.schema):
         return reader
-    return pa.RecordBatchReader.from_batches(
-        target_schema, (_cast_batch(b, target_schema) for b in reader)
-    )
+    return pa.RecordBatchReader.from_batches(target_schema, (_cast_batch(b, target_schema) for b in reader))
 
 
 def _target_schema(actual: pa.Schema, wanted: pa.Schema | None) -> pa.Schema:

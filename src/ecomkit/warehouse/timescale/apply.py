@@ -96,7 +96,9 @@ def apply(
                 con.close()
         return ApplyResult("duckdb", None, len(statements))
     if not isinstance(database, str | URL | Engine):
-        raise ConfigError(f"database must be a URL, an Engine or a DuckDB target; got {type(database).__name__}")
+        raise ConfigError(
+            f"database must be a URL, an Engine or a DuckDB target; got {type(database).__name__}"
+        )
     found_target, found_version = detect(database)
     chosen: Target = target or found_target
     chosen_version = version or found_version or "2.28"
@@ -124,7 +126,10 @@ def _run(engine: Engine, statements: list[Statement]) -> None:
             for current in (s for s in statements if not s.transactional):
                 _execute(conn, current.sql)
     except Exception as exc:
-        if not isinstance(exc, sa.exc.DBAPIError) and type(exc).__module__.split(".")[0] not in ("psycopg", "psycopg2"):
+        if not isinstance(exc, sa.exc.DBAPIError) and type(exc).__module__.split(".")[0] not in (
+            "psycopg",
+            "psycopg2",
+        ):
             raise
         first = current.sql.splitlines()[0] if current is not None else "?"
         detail = str(exc).strip().splitlines()[0]

@@ -74,7 +74,9 @@ def parse_version(version: str) -> tuple[int, int]:
         raise SpecError(f"version must look like '2.18' or '2.13.1'; got {version!r}")
     parsed = (int(match.group(1)), int(match.group(2)))
     if parsed < MIN_VERSION:
-        raise SpecError(f"version {version} is not supported; ecomkit emits SQL for TimescaleDB 2.13 and later")
+        raise SpecError(
+            f"version {version} is not supported; ecomkit emits SQL for TimescaleDB 2.13 and later"
+        )
     return parsed
 
 
@@ -172,7 +174,9 @@ def _column_type(table: Table, name: str, target: Target) -> str:
     column = table.column(name)
     mapped = duckdb_type(column.type) if target == "duckdb" else pg_type(column.type)
     if mapped is None:
-        raise SpecError(f"Table {table.name!r}: column {name!r} has type {column.type}, which {target} cannot store")
+        raise SpecError(
+            f"Table {table.name!r}: column {name!r} has type {column.type}, which {target} cannot store"
+        )
     return mapped
 
 
@@ -195,7 +199,9 @@ def _table(table: Table, target: Target, ver: tuple[int, int]) -> list[Statement
     if ht is not None and target == "postgres":
         out.extend(_partitions(table))
     if ht is not None and ht.create_default_indexes and target != "timescale":
-        out.append(_index(table, Index((f"{ht.time_column} DESC",)), target))
+        time_index = _index(table, Index((f"{ht.time_column} DESC",)), target)
+        if time_index is not None:
+            out.append(time_index)
     out.extend(s for s in (_index(table, ix, target) for ix in table.indexes) if s is not None)
     if target == "timescale":
         if table.compression is not None:
@@ -204,7 +210,7 @@ def _table(table: Table, target: Target, ver: tuple[int, int]) -> list[Statement
             out.append(_retention(table))
         if table.reorder is not None:
             out.append(_reorder(table))
-    return [s for s in out if s is not None]
+    return out
 
 
 def _hypertable(table: Table) -> list[Statement]:
@@ -277,7 +283,8 @@ def _index(table: Table, ix: Index, target: Target) -> Statement | None:
 def _compression(table: Table, ver: tuple[int, int]) -> list[Statement]:
     comp = table.compression
     ht = table.hypertable
-    assert comp is not None and ht is not None
+    assert comp is not None
+    assert ht is not None
     order = comp.order_by or (f"{ht.time_column} DESC",)
     order_sql = ", ".join(quote_ident(c) + s for c, s in map(_split_order, order))
     segment_sql = ", ".join(quote_ident(c) for c in comp.segment_by)
@@ -382,16 +389,16 @@ def _aggregate(wh: Warehouse, agg: ContinuousAggregate, target: Target) -> list[
     select += [quote_ident(g) for g in agg.group_by]
     select += [_measure_sql(m) for m in agg.measures]
     group = ", ".join([bucket, *(quote_ident(g) for g in agg.group_by)])
-    query = (
-        "SELECT " + ",\n       ".join(select) + f"\nFROM {quote_ident(agg.source)}\nGROUP BY {group}"
-    )
+    query = "SELECT " + ",\n       ".join(select) + f"\nFROM {quote_ident(agg.source)}\nGROUP BY {group}"
     name = quote_ident(agg.name)
     if target == "duckdb":
         return [Statement(f"CREATE OR REPLACE VIEW {name} AS\n{query}", "aggregate")]
     if target == "postgres":
         keys = _idents((agg.bucket_column, *agg.group_by))
         return [
-            Statement(f"CREATE MATERIALIZED VIEW IF NOT EXISTS {name} AS\n{query}\nWITH NO DATA", "aggregate"),
+            Statement(
+                f"CREATE MATERIALIZED VIEW IF NOT EXISTS {name} AS\n{query}\nWITH NO DATA", "aggregate"
+            ),
             Statement(
                 f"CREATE UNIQUE INDEX IF NOT EXISTS {quote_ident((agg.name + '_key_idx')[-63:])} "
                 f"ON {name} ({keys})",
@@ -400,7 +407,10 @@ def _aggregate(wh: Warehouse, agg: ContinuousAggregate, target: Target) -> list[
         ]
     options = f"timescaledb.continuous, timescaledb.materialized_only = {_bool(agg.materialized_only)}"
     out = [
-        Statement(f"CREATE MATERIALIZED VIEW IF NOT EXISTS {name}\nWITH ({options}) AS\n{query}\nWITH NO DATA", "aggregate")
+        Statement(
+            f"CREATE MATERIALIZED VIEW IF NOT EXISTS {name}\nWITH ({options}) AS\n{query}\nWITH NO DATA",
+            "aggregate",
+        )
     ]
     if agg.refresh is not None:
         r = agg.refresh
@@ -420,7 +430,9 @@ def _refresh(agg: ContinuousAggregate, target: Target) -> Statement:
     if target == "postgres":
         return Statement(f"REFRESH MATERIALIZED VIEW {quote_ident(agg.name)}", "refresh")
     return Statement(
-        f"CALL refresh_continuous_aggregate({_regclass(agg.name)}, NULL, NULL)", "refresh", transactional=False
+        f"CALL refresh_continuous_aggregate({_regclass(agg.name)}, NULL, NULL)",
+        "refresh",
+        transactional=False,
     )
 
 

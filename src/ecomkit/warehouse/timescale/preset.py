@@ -61,7 +61,9 @@ def _orders() -> Table:
         tuple(columns),
         primary_key=("order_id", "purchased_at"),
         hypertable=Hypertable("purchased_at", "7 days"),
-        compression=Compression("30 days", segment_by=("customer_id",), order_by=("purchased_at DESC", "order_id")),
+        compression=Compression(
+            "30 days", segment_by=("customer_id",), order_by=("purchased_at DESC", "order_id")
+        ),
         retention=_RETENTION,
         reorder=Reorder("orders_customer_id_purchased_at_idx"),
         indexes=(

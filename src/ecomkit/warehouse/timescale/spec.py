@@ -171,7 +171,9 @@ def _names(values: Iterable[str] | str, field_name: str) -> tuple[str, ...]:
     return tuple(_name(v, field_name) for v in items)
 
 
-_ORDER_ITEM = re.compile(r"^(?P<col>.+?)(?:\s+(?P<dir>asc|desc))?(?:\s+nulls\s+(?P<nulls>first|last))?$", re.I)
+_ORDER_ITEM = re.compile(
+    r"^(?P<col>.+?)(?:\s+(?P<dir>asc|desc))?(?:\s+nulls\s+(?P<nulls>first|last))?$", re.I
+)
 
 
 def _split_order(item: str) -> tuple[str, str]:
@@ -232,7 +234,11 @@ class Hypertable:
 
     def __post_init__(self) -> None:
         _name(self.time_column, "Hypertable.time_column")
-        _set(self, "chunk_interval", parse_interval(self.chunk_interval, field_name="Hypertable.chunk_interval"))
+        _set(
+            self,
+            "chunk_interval",
+            parse_interval(self.chunk_interval, field_name="Hypertable.chunk_interval"),
+        )
         if self.space_column is not None:
             _name(self.space_column, "Hypertable.space_column")
             if not isinstance(self.space_partitions, int) or self.space_partitions < 1:
@@ -487,7 +493,11 @@ class RefreshPolicy:
 
     def __post_init__(self) -> None:
         if self.start_offset is not None:
-            _set(self, "start_offset", parse_interval(self.start_offset, field_name="RefreshPolicy.start_offset"))
+            _set(
+                self,
+                "start_offset",
+                parse_interval(self.start_offset, field_name="RefreshPolicy.start_offset"),
+            )
         if self.end_offset is not None:
             _set(self, "end_offset", parse_interval(self.end_offset, field_name="RefreshPolicy.end_offset"))
         _set(
@@ -535,7 +545,11 @@ class ContinuousAggregate:
         _name(self.name, "ContinuousAggregate.name")
         _name(self.source, "ContinuousAggregate.source")
         _name(self.bucket_column, "ContinuousAggregate.bucket_column")
-        _set(self, "bucket", parse_interval(self.bucket, field_name=f"ContinuousAggregate {self.name!r} bucket"))
+        _set(
+            self,
+            "bucket",
+            parse_interval(self.bucket, field_name=f"ContinuousAggregate {self.name!r} bucket"),
+        )
         width = _interval(self.bucket, "bucket")
         if width.months and width.micros:
             raise SpecError(
@@ -649,7 +663,9 @@ class Warehouse:
                         f"re-aggregate correctly; use sum, min or max of the source's measures"
                     )
         else:
-            raise SpecError(f"{where}: source {agg.source!r} is neither a table nor an aggregate of this warehouse")
+            raise SpecError(
+                f"{where}: source {agg.source!r} is neither a table nor an aggregate of this warehouse"
+            )
         for column in (*agg.group_by, *(m.column for m in agg.measures if m.column is not None)):
             if column not in available:
                 raise SpecError(f"{where}: column {column!r} is not in source {agg.source!r} ({available})")
