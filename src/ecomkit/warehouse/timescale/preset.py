@@ -13,6 +13,7 @@ from __future__ import annotations
 import pyarrow as pa
 
 from ecomkit import schema
+from ecomkit.metrics import customers as metrics_customers
 from ecomkit.errors import SpecError
 from ecomkit.warehouse.timescale.spec import (
     Column,
@@ -31,22 +32,9 @@ from ecomkit.warehouse.timescale.spec import (
 
 __all__ = ["CUSTOMER_METRICS", "HIGH_VALUE_ORDER", "PRESETS", "by_name", "ecommerce"]
 
-#: Columns of the ``customer_metrics`` hypertable: one snapshot row per person and ``as_of`` time.
-CUSTOMER_METRICS = pa.schema(
-    [
-        pa.field("customer_id", pa.string(), nullable=False),
-        pa.field("as_of", schema.TIMESTAMP, nullable=False),
-        pa.field("orders", pa.int64()),
-        pa.field("revenue", schema.MONEY),
-        pa.field("avg_order_value", schema.MONEY),
-        pa.field("orders_per_month", pa.float64()),
-        pa.field("first_order_at", schema.TIMESTAMP),
-        pa.field("last_order_at", schema.TIMESTAMP),
-        pa.field("tenure_days", pa.float64()),
-        pa.field("recency_days", pa.float64()),
-        pa.field("clv", schema.MONEY),
-    ]
-)
+#: Columns of the ``customer_metrics`` hypertable: one snapshot row per person and ``as_of`` time, exactly
+#: what :func:`ecomkit.metrics.customer_metrics` returns.
+CUSTOMER_METRICS = metrics_customers.CUSTOMER_METRICS
 
 #: Orders at or above this total (in major currency units) are covered by the high-value index.
 HIGH_VALUE_ORDER = 500.0
