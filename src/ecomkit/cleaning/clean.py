@@ -10,8 +10,9 @@ from typing import Any
 import pyarrow as pa
 
 from ecomkit._arrow import TableLike, to_table
-from ecomkit.cleaning import dedupe as _dedupe
-from ecomkit.cleaning import impute as _impute
+from ecomkit.cleaning.dedupe import Keep
+from ecomkit.cleaning.dedupe import dedupe as _dedupe
+from ecomkit.cleaning.impute import _impute
 from ecomkit.cleaning.rules import Rule
 from ecomkit.cleaning.validate import Validation, validate
 from ecomkit.errors import ConfigError
@@ -30,7 +31,7 @@ class Dedupe:
     """
 
     keys: tuple[str, ...] | None = None
-    keep: _dedupe.Keep = "first"
+    keep: Keep = "first"
     order_by: tuple[str, ...] | None = None
 
 
@@ -139,14 +140,14 @@ def clean(
     rows_in = data.num_rows
     spec = _dedupe_spec(dedupe)
     if spec is not None:
-        data = _dedupe.dedupe(data, spec.keys, keep=spec.keep, order_by=spec.order_by)
+        data = _dedupe(data, spec.keys, keep=spec.keep, order_by=spec.order_by)
     duplicates_removed = rows_in - data.num_rows
     imputed: dict[str, int] = {}
     if impute is not None:
         how = impute if isinstance(impute, Impute) else Impute(strategies=impute)
-        data, imputed = _impute._impute(data, how.strategies, by=how.by)
+        data, imputed = _impute(data, how.strategies, by=how.by)
     checked = validate(data, list(rules))
-    warned = int(checked.warnings.column("row").unique().__len__()) if checked.warnings.num_rows else 0
+    warned = len(checked.warnings.column("row").unique()) if checked.warnings.num_rows else 0
     report = CleanReport(
         rows_in=rows_in,
         duplicates_removed=duplicates_removed,
