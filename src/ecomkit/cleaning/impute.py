@@ -133,7 +133,11 @@ def _global_statistic(values: pa.ChunkedArray, strategy: str, column: str) -> pa
     if len(present) == 0:
         raise ValidationError(f"cannot impute column {column!r} with {strategy!r}: it has no present value")
     if strategy == "mode":
-        return pc.mode(present, n=1)[0]["mode"]
+        counts = pc.value_counts(present)
+        ranked = pa.table({"v": counts.field("values"), "n": counts.field("counts")}).sort_by(
+            [("n", "descending"), ("v", "ascending")]
+        )
+        return ranked.column("v")[0]
     as_float = present.cast(pa.float64())
     if strategy == "mean":
         return pa.scalar(pc.mean(as_float).as_py(), pa.float64())
