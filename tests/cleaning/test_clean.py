@@ -41,6 +41,8 @@ def test_clean_shorthands_and_nothing_to_do() -> None:
     assert clean(t, dedupe=True).table.column("a").to_pylist() == [1, 2]
     assert clean(t, dedupe="a").report.duplicates_removed == 1
     unchanged = clean(t)
-    assert unchanged.table.equals(t) and unchanged.report.rows_out == 3
+    assert unchanged.table.equals(t)
+    assert unchanged.report.rows_out == 3
     warned = clean(t, rules=[rules.unique("a", severity="warn")])
-    assert warned.report.warned_rows == 2 and warned.report.rows_out == 3
+    assert warned.report.warned_rows == 2
+    assert warned.report.rows_out == 3

@@ -39,7 +39,8 @@ def test_uncastable_values_are_failures_not_silent_nulls() -> None:
 
 def test_clean_cast_and_missing_column() -> None:
     out = coerce(pa.table({"n": ["1", "2"]}), pa.schema([("n", pa.int32())]))
-    assert out.valid.column("n").to_pylist() == [1, 2] and out.valid.schema.field("n").type == pa.int32()
+    assert out.valid.column("n").to_pylist() == [1, 2]
+    assert out.valid.schema.field("n").type == pa.int32()
     assert out.invalid.num_rows == 0
     with pytest.raises(MissingColumnError):
         coerce(pa.table({"n": ["1"]}), pa.schema([("m", pa.int32())]))

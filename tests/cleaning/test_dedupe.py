@@ -40,7 +40,9 @@ def test_order_by_ties_broken_by_keep() -> None:
 
 
 def test_exact_duplicates_treat_nan_and_null_as_equal() -> None:
-    t = pa.table({"a": [1.0, 1.0, math.nan, math.nan, None, None, 1.0], "b": ["x", "x", "y", "y", "z", "z", "w"]})
+    t = pa.table(
+        {"a": [1.0, 1.0, math.nan, math.nan, None, None, 1.0], "b": ["x", "x", "y", "y", "z", "z", "w"]}
+    )
     out = dedupe(t, None)
     assert out.column("b").to_pylist() == ["x", "y", "z", "w"]
 
@@ -66,12 +68,14 @@ def test_unicode_keys() -> None:
 
 
 rows = st.lists(
-    st.tuples(st.sampled_from(["a", "b", "c", None]), st.integers(0, 3), st.one_of(st.none(), st.integers(0, 5))),
+    st.tuples(
+        st.sampled_from(["a", "b", "c", None]), st.integers(0, 3), st.one_of(st.none(), st.integers(0, 5))
+    ),
     max_size=40,
 )
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=25, deadline=None)
 @given(rows, st.sampled_from(["first", "last"]), st.booleans())
 def test_dedupe_is_idempotent_and_keeps_one_row_per_key(data: list, keep: str, latest: bool) -> None:
     t = pa.table(

@@ -50,7 +50,9 @@ def test_grouped_median_with_global_fallback() -> None:
 
 
 def test_grouped_mean_and_mode() -> None:
-    t = pa.table({"g": ["x", "x", "x", "y", "y"], "v": [1, 2, None, 3, None], "s": ["p", "p", None, "q", None]})
+    t = pa.table(
+        {"g": ["x", "x", "x", "y", "y"], "v": [1, 2, None, 3, None], "s": ["p", "p", None, "q", None]}
+    )
     out = impute(t, {"v": "mean", "s": "mode"}, by=["g"])
     assert out.column("v").to_pylist() == [1, 2, 2, 3, 3]  # mean 1.5 rounds half to even -> 2
     assert out.column("s").to_pylist() == ["p", "p", "p", "q", "q"]
@@ -65,7 +67,9 @@ def test_decimal_column_keeps_its_type() -> None:
 
 
 def test_errors() -> None:
-    t = pa.table({"s": ["a", None], "n": [None, None]}, schema=pa.schema([("s", pa.string()), ("n", pa.float64())]))
+    t = pa.table(
+        {"s": ["a", None], "n": [None, None]}, schema=pa.schema([("s", pa.string()), ("n", pa.float64())])
+    )
     with pytest.raises(ConfigError, match="'s'"):
         impute(t, {"s": "mean"})
     with pytest.raises(ValidationError, match="'n'"):
@@ -89,7 +93,9 @@ values = st.lists(st.one_of(st.none(), st.floats(-1e6, 1e6), st.just(math.nan)),
 
 @settings(max_examples=60, deadline=None)
 @given(values, st.sampled_from(["zero", "mean", "median", "mode", 1.5]), st.booleans())
-def test_impute_fills_every_missing_value_and_touches_nothing_else(v: list, strategy: object, grouped: bool) -> None:
+def test_impute_fills_every_missing_value_and_touches_nothing_else(
+    v: list, strategy: object, grouped: bool
+) -> None:
     n = len(v)
     t = pa.table({"g": [i % 3 for i in range(n)], "v": pa.array(v, pa.float64()), "other": [None] * n})
     present = [x for x in v if x is not None and not math.isnan(x)]

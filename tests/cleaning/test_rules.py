@@ -20,7 +20,12 @@ def _passes(rule: rules.Rule, table: pa.Table) -> list[bool]:
 def test_null_passes_every_rule_except_not_null() -> None:
     t = pa.table({"x": pa.array([None, math.nan, -1.0], pa.float64())})
     assert _passes(rules.not_null("x"), t) == [False, False, True]
-    for rule in (rules.positive("x"), rules.non_negative("x"), rules.between("x", 0, 1), rules.isin("x", [1.0])):
+    for rule in (
+        rules.positive("x"),
+        rules.non_negative("x"),
+        rules.between("x", 0, 1),
+        rules.isin("x", [1.0]),
+    ):
         assert _passes(rule, t) == [True, True, False], rule.name
 
 
@@ -65,7 +70,9 @@ def test_cross_field_rules() -> None:
 
 def test_not_future_with_aware_and_naive_columns() -> None:
     now = dt.datetime(2024, 6, 1, tzinfo=UTC)
-    aware = pa.table({"t": pa.array([dt.datetime(2024, 5, 1, tzinfo=UTC), dt.datetime(2024, 7, 1, tzinfo=UTC), None])})
+    aware = pa.table(
+        {"t": pa.array([dt.datetime(2024, 5, 1, tzinfo=UTC), dt.datetime(2024, 7, 1, tzinfo=UTC), None])}
+    )
     naive = pa.table({"t": pa.array([dt.datetime(2024, 5, 1), dt.datetime(2024, 7, 1), None])})
     assert _passes(rules.not_future("t", now=now), aware) == [True, False, True]
     assert _passes(rules.not_future("t", now=now), naive) == [True, False, True]
@@ -144,8 +151,14 @@ columns = ["quantity"]
 dimension = "consistency"
 """
     products = pa.table({"product_id": ["p1"]})
-    loaded = rules.from_toml(toml, tables={"products": products}, functions={"small": lambda t: pc.less(t["quantity"], 5)})
-    assert [r.name for r in loaded] == ["between(quantity, 1, 100)", "references(product_id, products.product_id)", "small"]
+    loaded = rules.from_toml(
+        toml, tables={"products": products}, functions={"small": lambda t: pc.less(t["quantity"], 5)}
+    )
+    assert [r.name for r in loaded] == [
+        "between(quantity, 1, 100)",
+        "references(product_id, products.product_id)",
+        "small",
+    ]
     assert loaded[0].severity == "warn"
     assert loaded[2].dimension == "consistency"
     items = pa.table({"product_id": ["p1", "p9"], "quantity": [1, 200]})

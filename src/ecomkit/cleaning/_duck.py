@@ -6,6 +6,7 @@ connection, so nothing is shared between threads and nothing outlives the call.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -33,16 +34,34 @@ def with_row(table: pa.Table) -> pa.Table:
     return table.append_column(ROW, pa.array(np.arange(table.num_rows, dtype=np.int64)))
 
 
+_LOCAL = threading.local()
+
+
 @contextmanager
 def connect(**tables: pa.Table) -> Iterator[duckdb.DuckDBPyConnection]:
-    """A fresh in-memory DuckDB connection with ``tables`` registered under their keyword names."""
-    con = duckdb.connect()
+    """An in-memory DuckDB connection with ``tables`` registered under their keyword names.
+
+    Opening a DuckDB database costs far more than a small query, so each thread keeps one idle
+    connection and reuses it; the tables are unregistered afterwards, so nothing outlives the call.
+    A nested use on the same thread gets a fresh connection of its own.
+    """
+    con: duckdb.DuckDBPyConnection | None = getattr(_LOCAL, "idle", None)
+    _LOCAL.idle = None
+    owned = con is None
+    if con is None:
+        con = duckdb.connect()
+        con.execute("SET TimeZone = 'UTC'")
     try:
         for name, table in tables.items():
             con.register(name, table)
         yield con
     finally:
-        con.close()
+        for name in tables:
+            con.unregister(name)
+        if getattr(_LOCAL, "idle", None) is None:
+            _LOCAL.idle = con
+        elif owned:
+            con.close()
 
 
 def arrow(con: duckdb.DuckDBPyConnection, sql: str, params: list[Any] | None = None) -> pa.Table:

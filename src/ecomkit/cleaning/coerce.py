@@ -90,9 +90,10 @@ def _cast_column(
         error = first
     sql = f"SELECT TRY_CAST({_duck.ident(name)} AS {duck_type}) AS v FROM t"
     with _duck.connect(t=pa.table({name: values})) as con:
-        con.execute("SET TimeZone = 'UTC'")
         tried = _duck.arrow(con, sql).column("v")
-    bad = np.asarray(pc.and_(pc.is_null(tried), pc.is_valid(values)).to_numpy(zero_copy_only=False), dtype=bool)
+    bad = np.asarray(
+        pc.and_(pc.is_null(tried), pc.is_valid(values)).to_numpy(zero_copy_only=False), dtype=bool
+    )
     try:
         cast = pc.cast(tried, target)
     except _CAST_ERRORS as exc:

@@ -111,9 +111,13 @@ def _fill_values(
         try:
             return pa.repeat(pa.scalar(strategy).cast(kind), count)
         except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError) as exc:
-            raise ConfigError(f"column {column!r}: cannot fill {kind} with the constant {strategy!r}") from exc
+            raise ConfigError(
+                f"column {column!r}: cannot fill {kind} with the constant {strategy!r}"
+            ) from exc
     if strategy != "mode" and not numeric:
-        raise ConfigError(f"column {column!r} has type {kind}; {strategy!r} needs numbers (use 'mode' or a constant)")
+        raise ConfigError(
+            f"column {column!r} has type {kind}; {strategy!r} needs numbers (use 'mode' or a constant)"
+        )
     if strategy == "zero":
         return pa.repeat(pa.scalar(0).cast(kind), count)
     overall = _global_statistic(table.column(column), strategy, column)

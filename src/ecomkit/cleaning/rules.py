@@ -534,7 +534,7 @@ class Custom(Rule):
     """A vectorized predicate ``fn(table) -> BooleanArray`` (True = pass; null = pass). Built by :func:`custom`."""
 
     kind: ClassVar[str] = "custom"
-    fn: Callable[[pa.Table], Any] = field(default=None, repr=False)
+    fn: Callable[[pa.Table], Any] | None = field(default=None, repr=False)
     reads: tuple[str, ...] = ()
     message: str = ""
 
@@ -554,6 +554,8 @@ class Custom(Rule):
 
     def check(self, table: pa.Table) -> pa.ChunkedArray:
         require_columns(table, self.reads, what="table to validate")
+        if self.fn is None:
+            raise ConfigError(f"custom rule {self.name!r} has no function")
         result = self.fn(table)
         if isinstance(result, pa.Array):
             result = pa.chunked_array([result])
@@ -602,7 +604,13 @@ def unique(*columns: str, name: str = "", severity: Severity = "error") -> Uniqu
 
 
 def between(
-    column: str, lo: Any, hi: Any, *, name: str = "", severity: Severity = "error", dimension: Dimension = "validity"
+    column: str,
+    lo: Any,
+    hi: Any,
+    *,
+    name: str = "",
+    severity: Severity = "error",
+    dimension: Dimension = "validity",
 ) -> Between:
     """Rule: ``lo <= column <= hi``; either bound may be None for a one-sided check (validity)."""
     return Between(column=column, lo=lo, hi=hi, name=name, severity=severity, dimension=dimension)
@@ -641,7 +649,12 @@ def not_future(
 
 
 def sums_to(
-    total_col: str, parts: Sequence[str], *, tolerance: float = 0.01, name: str = "", severity: Severity = "error"
+    total_col: str,
+    parts: Sequence[str],
+    *,
+    tolerance: float = 0.01,
+    name: str = "",
+    severity: Severity = "error",
 ) -> SumsTo:
     """Rule: ``total_col`` equals the sum of the ``parts`` columns within ``tolerance`` (consistency).
 
@@ -741,10 +754,16 @@ def from_dict(
             if check == "references":
                 table_name = spec.pop("table")
                 if tables is None or table_name not in tables:
-                    raise ConfigError(f"rule {position}: references table {table_name!r}, not given in tables=")
+                    raise ConfigError(
+                        f"rule {position}: references table {table_name!r}, not given in tables="
+                    )
                 dimension = spec.pop("dimension", "consistency")
                 rule: Rule = references(
-                    spec.pop("column"), tables[table_name], spec.pop("other_column"), other_name=table_name, **spec
+                    spec.pop("column"),
+                    tables[table_name],
+                    spec.pop("other_column"),
+                    other_name=table_name,
+                    **spec,
                 )
             elif check == "custom":
                 fn_name = spec.pop("name")
@@ -757,7 +776,9 @@ def from_dict(
                 rule = _FACTORIES[check](spec)
                 dimension = dimension or rule.dimension
             else:
-                raise ConfigError(f"rule {position}: unknown check {check!r}; use one of {sorted(_FACTORIES)}")
+                raise ConfigError(
+                    f"rule {position}: unknown check {check!r}; use one of {sorted(_FACTORIES)}"
+                )
         except (KeyError, TypeError) as exc:
             raise ConfigError(f"rule {position} ({check}): missing or unexpected argument: {exc}") from exc
         if dimension != rule.dimension:
@@ -779,7 +800,7 @@ def from_toml(source: str | Path, **kwargs: Any) -> list[Rule]:
         import tomllib
     else:  # pragma: no cover - Python 3.10
         try:
-            import tomli as tomllib
+            import tomli as tomllib  # type: ignore[import-not-found, no-redef, unused-ignore]
         except ModuleNotFoundError as exc:
             raise ConfigError("reading TOML rules on Python 3.10 needs the 'tomli' package") from exc
     text = source.read_text() if isinstance(source, Path) else source

@@ -154,8 +154,12 @@ def _failures(table: pa.Table, rule: Rule, fails: np.ndarray[Any, np.dtype[np.bo
         shown = _as_text(rows.column(rule.columns[0]))
         if shown is not None:
             reason = pc.binary_join_element_wise(reason, pa.scalar(", got "), shown, "")
-    out = rows.append_column(pa.field("row", pa.int64(), nullable=False), pa.array(positions, type=pa.int64()))
-    out = out.append_column(pa.field("rule", pa.string(), nullable=False), pa.repeat(pa.scalar(rule.name), count))
+    out = rows.append_column(
+        pa.field("row", pa.int64(), nullable=False), pa.array(positions, type=pa.int64())
+    )
+    out = out.append_column(
+        pa.field("rule", pa.string(), nullable=False), pa.repeat(pa.scalar(rule.name), count)
+    )
     return out.append_column(pa.field("reason", pa.string(), nullable=False), reason)
 
 

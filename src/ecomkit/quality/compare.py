@@ -88,11 +88,14 @@ def compare(before: QualityReport, after: QualityReport) -> Comparison:
         rules[name] = (b, a, a - b)
     fields: dict[str, Mapping[str, tuple[Any, Any]]] = {}
     for name, new in after.fields.items():
-        old = before.fields.get(name)
-        if old is None:
+        previous = before.fields.get(name)
+        if previous is None:
             continue
         fields[name] = MappingProxyType(
-            {stat: (getattr(old, stat), getattr(new, stat)) for stat in ("nulls", "distinct", "mean", "min", "max")}
+            {
+                stat: (getattr(previous, stat), getattr(new, stat))
+                for stat in ("nulls", "distinct", "mean", "min", "max")
+            }
         )
     return Comparison(
         before=before,

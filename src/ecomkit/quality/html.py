@@ -25,7 +25,9 @@ def _esc(value: Any) -> str:
 
 
 def _page(title: str, subtitle: str, body: str, footer: str) -> str:
-    template = Template(resources.files("ecomkit.quality").joinpath("templates/report.html").read_text("utf-8"))
+    template = Template(
+        resources.files("ecomkit.quality").joinpath("templates/report.html").read_text("utf-8")
+    )
     return template.substitute(title=_esc(title), subtitle=_esc(subtitle), body=body, footer=footer)
 
 
@@ -142,11 +144,22 @@ def render_report(report: QualityReport) -> str:
             _card("Overall score", f"{report.overall:.3f}", "weighted, 0–1", grade),
             _card("Rows", f"{rows:,}", f"{report.columns} columns"),
             _card("Valid rows", f"{report.valid_rows:,}", _pct(report.valid_rows, rows)),
-            _card("Invalid rows", f"{report.invalid_rows:,}", _pct(report.invalid_rows, rows),
-                  "poor" if report.invalid_rows else ""),
-            _card("Duplicate rows", f"{report.duplicate_rows:,}",
-                  "by " + ", ".join(report.keys) if report.keys else "identical rows"),
-            _card("Exact duplicates", f"{report.exact_duplicate_rows:,}", _pct(report.exact_duplicate_rows, rows)),
+            _card(
+                "Invalid rows",
+                f"{report.invalid_rows:,}",
+                _pct(report.invalid_rows, rows),
+                "poor" if report.invalid_rows else "",
+            ),
+            _card(
+                "Duplicate rows",
+                f"{report.duplicate_rows:,}",
+                "by " + ", ".join(report.keys) if report.keys else "identical rows",
+            ),
+            _card(
+                "Exact duplicates",
+                f"{report.exact_duplicate_rows:,}",
+                _pct(report.exact_duplicate_rows, rows),
+            ),
             _card("Missing cells", f"{sum(report.null_counts.values()):,}", "null or NaN"),
         ]
     )

@@ -33,7 +33,7 @@ from ecomkit.cleaning.rules import Rule, not_future
 from ecomkit.cleaning.validate import validate
 from ecomkit.quality import scores as _scores
 
-__all__ = ["QUANTILES", "FieldProfile", "QualityReport", "merge", "profile"]
+__all__ = ["QUANTILES", "FieldKind", "FieldProfile", "QualityReport", "merge", "profile"]
 
 #: The quantiles reported for numeric fields (exact, linear interpolation between order statistics).
 QUANTILES: tuple[float, ...] = (0.01, 0.05, 0.25, 0.5, 0.75, 0.95, 0.99)
@@ -324,7 +324,8 @@ def profile(
         fields=fields,
         rule_failures=dict(checked.failures),
         rule_info={
-            r.name: {"dimension": r.dimension, "severity": r.severity, "description": r.description} for r in checks
+            r.name: {"dimension": r.dimension, "severity": r.severity, "description": r.description}
+            for r in checks
         },
         samples=samples,
         failing_rows=failing_counts,
@@ -410,7 +411,9 @@ def _field_profiles(table: pa.Table) -> dict[str, FieldProfile]:
         elif kind == "boolean":
             select += [f"count(*) FILTER (WHERE {c}) AS t{i}", f"count(DISTINCT {c}) AS d{i}"]
     usable = table.select([f.name for f in table.schema if kinds[f.name] != "other"])
-    with _duck.connect(t=usable if usable.num_columns else pa.table({"__x": pa.nulls(table.num_rows)})) as con:
+    with _duck.connect(
+        t=usable if usable.num_columns else pa.table({"__x": pa.nulls(table.num_rows)})
+    ) as con:
         select = [s for s in select if _uses_only(s, table, kinds)]
         stats = _duck.arrow(con, f"SELECT {', '.join(select)} FROM t").to_pylist()[0]
         histograms = _histograms(con, table, kinds, floats, stats)
@@ -427,9 +430,9 @@ def _field_profiles(table: pa.Table) -> dict[str, FieldProfile]:
             nulls = int(table.column(f.name).null_count)
             out[f.name] = FieldProfile(name=f.name, type=str(f.type), kind=kind, count=rows, nulls=nulls)
             continue
-        present = int(stats[f"n{i}"]) - nans
+        n_present = int(stats[f"n{i}"]) - nans
         base: dict[str, Any] = {"name": f.name, "type": str(f.type), "kind": kind, "count": rows}
-        base.update(nulls=rows - present, nans=nans, histogram=histograms.get(f.name, ()))
+        base.update(nulls=rows - n_present, nans=nans, histogram=histograms.get(f.name, ()))
         if kind == "number":
             var = stats[f"var{i}"]
             quantiles = stats[f"q{i}"] or []
@@ -439,7 +442,7 @@ def _field_profiles(table: pa.Table) -> dict[str, FieldProfile]:
                 max=stats[f"max{i}"],
                 mean=stats[f"mean{i}"],
                 stddev=math.sqrt(var) if var is not None and var >= 0 else None,
-                m2=(var * (present - 1)) if var is not None else (0.0 if present == 1 else None),
+                m2=(var * (n_present - 1)) if var is not None else (0.0 if n_present == 1 else None),
                 quantiles={_qname(p): v for p, v in zip(QUANTILES, quantiles, strict=False)},
             )
         elif kind == "timestamp":
@@ -620,8 +623,8 @@ def _merge_fields(parts: list[FieldProfile]) -> FieldProfile:
         merged["distinct"] = sum(p.distinct or 0 for p in with_values)
     mins = [p.min for p in with_values if p.min is not None]
     maxs = [p.max for p in with_values if p.max is not None]
-    merged["min"] = min(mins) if mins else None  # type: ignore[type-var]
-    merged["max"] = max(maxs) if maxs else None  # type: ignore[type-var]
+    merged["min"] = min(mins) if mins else None
+    merged["max"] = max(maxs) if maxs else None
     if base.kind == "number":
         n, mean, m2 = 0, 0.0, 0.0
         for p in with_values:
@@ -635,7 +638,8 @@ def _merge_fields(parts: list[FieldProfile]) -> FieldProfile:
         merged.update(mean=mean, m2=m2, stddev=math.sqrt(m2 / (n - 1)) if n > 1 else None)
         weights = [p.present for p in with_values]
         merged["quantiles"] = {
-            q: float(np.average([p.quantiles[q] for p in with_values], weights=weights)) for q in base.quantiles
+            q: float(np.average([p.quantiles[q] for p in with_values], weights=weights))
+            for q in base.quantiles
         }
     if base.kind == "text":
         counts: dict[str, int] = {}
