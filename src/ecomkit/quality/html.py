@@ -7,6 +7,7 @@ network and runs no script.
 
 from __future__ import annotations
 
+import datetime as dt
 import html
 import math
 from importlib import resources
@@ -54,6 +55,11 @@ def _num(value: Any, digits: int = 4) -> str:
     return _esc(value)
 
 
+def _when(epoch_us: float) -> str:
+    moment = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc) + dt.timedelta(microseconds=epoch_us)
+    return moment.strftime("%Y-%m-%d %H:%M")
+
+
 def _pct(part: int, whole: int) -> str:
     return f"{100.0 * part / whole:.2f}%" if whole else "0%"
 
@@ -77,7 +83,10 @@ def _histogram_svg(field: FieldProfile, width: int = 160, height: int = 36) -> s
     rects = []
     for i, (lo, hi, count) in enumerate(bins):
         h = 0 if count == 0 else max(1.0, height * count / peak)
-        label = _esc(f"[{_num(lo)}, {_num(hi)}): {count:,}")
+        if field.kind == "timestamp":
+            label = _esc(f"{_when(lo)} – {_when(hi)}: {count:,}")
+        else:
+            label = _esc(f"[{_num(lo)}, {_num(hi)}): {count:,}")
         rects.append(
             f'<rect x="{i * bar:.1f}" y="{height - h:.1f}" width="{max(bar - 1, 1):.1f}" height="{h:.1f}" '
             f'fill="#748ffc"><title>{label}</title></rect>'
