@@ -68,11 +68,11 @@ _CURRENCY = "USD"
 # Customer behaviour (documented in docs/guide/datasets.md).
 _RATE_SHAPE, _RATE_SCALE_DAYS = 0.6, 150.0  # purchase rate per day ~ Gamma(r, 1/alpha): mean 1.5 a year
 _DROPOUT_A, _DROPOUT_B = 1.2, 3.5  # chance to drop out after each purchase ~ Beta(a, b)
-_SPEND_SHAPE = 3.0  # per-customer spend scale ~ Gamma(q, 1/q), mean 1
+_SPEND_SHAPE = 2.0  # per-customer spend scale ~ Gamma(q, 1/q), mean 1
 _TARGET_PRICE = 45.0  # median price a spend scale of 1 aims at
 _LINES_P = 0.6  # lines per order ~ Geometric(p): 60 % single-line orders
 _QUANTITY_P = 0.82  # quantity ~ Geometric(p): 82 % of lines have quantity 1
-_POPULAR_SHARE = 0.3  # share of lines that pick a best-seller regardless of the customer's spend
+_POPULAR_SHARE = 0.15  # share of lines that pick a best-seller regardless of the customer's spend
 
 # (category, median price, median weight in grams, share of the catalogue)
 _CATEGORIES = (
@@ -94,15 +94,19 @@ _CATEGORIES = (
     ("pets", 26.0, 1800.0, 0.03),
     ("stationery", 9.0, 150.0, 0.03),
 )
-_FIRST_NAMES = tuple(
+
+
+def _words(text: str) -> tuple[str, ...]:
+    return tuple(text.split())
+
+
+_FIRST_NAMES = _words(
     "Ana Ben Carla David Emma Felipe Grace Hugo Iris Jack Kate Liam Maria Noah Olivia Paul Quinn Rosa "
-    "Sam Tara Uma Victor Wendy Xavier Yara Zoe Lucas Mia Ethan Ava Leo Nora Omar Sofia Ivan Lena".split(" ")
+    "Sam Tara Uma Victor Wendy Xavier Yara Zoe Lucas Mia Ethan Ava Leo Nora Omar Sofia Ivan Lena"
 )
-_LAST_NAMES = tuple(
+_LAST_NAMES = _words(
     "Smith Johnson Silva Brown Garcia Miller Davis Santos Wilson Moore Taylor Anderson Thomas Martin "
-    "Lee Clark Lewis Walker Hall Young King Wright Lopez Hill Green Adams Baker Nelson Carter Mitchell".split(
-        " "
-    )
+    "Lee Clark Lewis Walker Hall Young King Wright Lopez Hill Green Adams Baker Nelson Carter Mitchell"
 )
 _DOMAINS = ("example.com", "example.org", "example.net", "mail.example")
 # (city, state, first postal code, share of customers)
@@ -470,7 +474,7 @@ def _items(
     order = np.repeat(np.arange(n), lines)
     k = len(order)
     n_products = len(products["price"])
-    target = spend[order_customer][order] * _TARGET_PRICE * rng.lognormal(0.0, 0.8, k)
+    target = spend[order_customer][order] * _TARGET_PRICE * rng.lognormal(0.0, 0.6, k)
     near = products["by_price"][np.minimum(np.searchsorted(products["sorted_price"], target), n_products - 1)]
     product = near
     popular = np.flatnonzero(rng.random(k) < _POPULAR_SHARE)
