@@ -63,6 +63,7 @@ _CREATED, _APPROVED, _INVOICED, _PROCESSING, _SHIPPED, _DELIVERED, _CANCELED, _U
 # A late update moves an order one step on; delivered orders are canceled afterwards (a return).
 _NEXT_STATUS = np.array([1, 2, 3, 4, 5, 6, -1, -1])
 _SOURCE = "synthetic"
+_MAX_ORDERS = 100_000_000
 _CURRENCY = "USD"
 
 # Customer behaviour (documented in docs/guide/datasets.md).
@@ -269,7 +270,7 @@ def synthetic(
         The tables and the :class:`DefectManifest`.
 
     Raises:
-        ConfigError: ``n_orders`` negative or not an int, a naive ``start``/``end``, or ``start >= end``.
+        ConfigError: ``n_orders`` negative, above 100 million or not an int, a naive ``start``/``end``, or ``start >= end``.
 
     Example:
         >>> data = synthetic(500, seed=1, defects=None)
@@ -278,6 +279,10 @@ def synthetic(
     """
     if isinstance(n_orders, bool) or not isinstance(n_orders, int | np.integer) or n_orders < 0:
         raise ConfigError(f"n_orders must be a non-negative int; got {n_orders!r}")
+    if n_orders > _MAX_ORDERS:
+        raise ConfigError(
+            f"n_orders must be at most {_MAX_ORDERS:,} (one Arrow string array per column); got {n_orders:,}"
+        )
     if isinstance(seed, bool) or not isinstance(seed, int | np.integer) or seed < 0:
         raise ConfigError(f"seed must be a non-negative int; got {seed!r}")
     start_us, end_us = _epoch_us(start, "start"), _epoch_us(end, "end")
@@ -378,7 +383,7 @@ def _purchases(
     )
     customer = np.concatenate([np.arange(n_customers), owner])
     purchased = np.concatenate([people["birth"], when])
-    order = np.lexsort((customer, purchased))
+    order = np.argsort(purchased, kind="stable")
     return customer[order], purchased[order]
 
 
@@ -559,12 +564,14 @@ def _assemble(
     customer_null = np.zeros(n, dtype=bool)
     customer_null[order_picks.missing_customer] = True
 
-    width = max(8, len(str(n)))
-    order_ids = _ids("ORD", n, width)
+    ids = _Ids(
+        order=max(8, len(str(n))),
+        customer=max(8, len(str(len(people["birth"])))),
+        product=max(6, len(str(len(products["price"])))),
+        seller=max(5, len(str(len(products["price"])))),
+    )
     customer_rank = np.empty(len(people["birth"]), dtype=np.int64)
     customer_rank[np.argsort(people["birth"], kind="stable")] = np.arange(len(people["birth"]))
-    customer_ids = _ids("CUS", len(customer_rank), width)
-    product_ids = _ids("PRD", len(products["price"]), 6)
 
     late = order_picks.late_updates
     rows = np.concatenate([np.sort(np.concatenate([np.arange(n), order_picks.exact_duplicates])), late])
@@ -572,7 +579,9 @@ def _assemble(
     room = np.minimum(14 * DAY_US, ingested_us - life["updated"][late] - 60 * SECOND_US)
     late_updated = life["updated"][late] + 60 * SECOND_US + _seconds(rng.random(len(late)) * room / SECOND_US)
     late_updated = np.minimum(late_updated, ingested_us - SECOND_US)
-    customer_of_row = pa.array(customer_rank[order_customer][rows], mask=customer_null[rows])
+    customer_of_row = _strings(
+        _digits(customer_rank[order_customer][rows] + 1, ids.customer), prefix="CUS", null=customer_null[rows]
+    )
 
     def ts(name: str) -> pa.Array:
         values = life[name][rows]
@@ -582,9 +591,9 @@ def _assemble(
     orders = _table(
         schema.ORDERS,
         ingested_us,
-        order_id=order_ids.take(pa.array(rows)),
-        customer_id=customer_ids.take(customer_of_row),
-        source_customer_id=customer_ids.take(customer_of_row),
+        order_id=ids.orders(rows),
+        customer_id=customer_of_row,
+        source_customer_id=customer_of_row,
         status=_labels(
             np.concatenate([shown_status[rows[: len(rows) - len(late)]], late_status]),
             ORDER_STATUSES + _UNKNOWN_STATUSES,
@@ -595,20 +604,19 @@ def _assemble(
         delivered_at=ts("delivered"),
         estimated_delivery_at=ts("estimated"),
         updated_at=_ts(np.concatenate([life["updated"][rows[: len(rows) - len(late)]], late_updated])),
-        currency=_labels(np.zeros(len(rows), dtype=np.int64), (_CURRENCY,)),
+        currency=_constant(_CURRENCY, len(rows)),
         total_amount=pa.array(total[rows]),
     )
 
     item_rows = np.sort(np.concatenate([np.arange(n_items), item_picks.exact_duplicates]))
     product = items["product"][item_rows]
-    seller_ids = _ids("SEL", int(products["seller"].max()) + 1, 5)
     order_items = _table(
         schema.ORDER_ITEMS,
         ingested_us,
-        order_id=order_ids.take(pa.array(item_order[item_rows])),
+        order_id=ids.orders(item_order[item_rows]),
         line_number=pa.array(items["line_number"][item_rows].astype(np.int32)),
-        product_id=product_ids.take(pa.array(product)),
-        seller_id=seller_ids.take(pa.array(products["seller"][product])),
+        product_id=_strings(_digits(product + 1, ids.product), prefix="PRD"),
+        seller_id=_strings(_digits(products["seller"][product] + 1, ids.seller), prefix="SEL"),
         quantity=pa.array(quantity[item_rows].astype(np.int32)),
         unit_price=pa.array(unit_price[item_rows], mask=price_null[item_rows]),
         freight=pa.array(freight[item_rows]),
@@ -629,14 +637,14 @@ def _assemble(
     return SyntheticData(
         orders=orders,
         order_items=order_items,
-        customers=_customers(rng, people["birth"], customer_ids, ingested_us),
-        payments=_payments(rng, order_ids, paid, status, life["purchased"], ingested_us),
-        products=_products(products, product_ids, seller_ids, ingested_us),
+        customers=_customers(rng, people["birth"], ids, ingested_us),
+        payments=_payments(rng, ids, paid, status, life["purchased"], ingested_us),
+        products=_products(products, ids, ingested_us),
         manifest=manifest,
     )
 
 
-def _customers(rng: np.random.Generator, birth: _Array, ids: pa.Array, ingested_us: int) -> pa.Table:
+def _customers(rng: np.random.Generator, birth: _Array, ids: _Ids, ingested_us: int) -> pa.Table:
     """One row per person who ordered, numbered by first purchase."""
     n = len(birth)
     first_purchase = np.sort(birth)
@@ -655,20 +663,20 @@ def _customers(rng: np.random.Generator, birth: _Array, ids: pa.Array, ingested_
     return _table(
         schema.CUSTOMERS,
         ingested_us,
-        customer_id=ids,
+        customer_id=_strings(_digits(np.arange(1, n + 1), ids.customer), prefix="CUS"),
         email=email,
         name=pc.binary_join_element_wise(first, last, " "),
         city=_labels(city, tuple(c[0] for c in _CITIES)),
         state=_labels(city, tuple(c[1] for c in _CITIES)),
         postal_code=pc.utf8_lpad(pa.array(postal).cast(pa.string()), width=5, padding="0"),
-        country=_labels(np.zeros(n, dtype=np.int64), ("US",)),
+        country=_constant("US", n),
         created_at=_ts(first_purchase - signed_up),
     )
 
 
 def _payments(
     rng: np.random.Generator,
-    order_ids: pa.Array,
+    ids: _Ids,
     paid: _Array,
     status: _Array,
     purchased: _Array,
@@ -687,24 +695,25 @@ def _payments(
     amount[split] = part
     kind = np.concatenate([method, method[split]])
     kind[split] = voucher
-    rows = np.lexsort((sequence, order))
+    rows = np.argsort(order, kind="stable")  # first parts come first in the concatenation
     order, sequence, amount, kind = order[rows], sequence[rows], amount[rows], kind[rows]
     card = kind == PAYMENT_METHODS.index("credit_card")
     installments = np.where(card, rng.choice(np.arange(1, 11), len(rows), p=_INSTALLMENTS), 1)
     state = np.select(
         [np.isin(status[order], (_CANCELED, _UNAVAILABLE)), status[order] == _CREATED], [1, 2], 0
     )
-    seq_text = pa.array(sequence).cast(pa.string())
     return _table(
         schema.PAYMENTS,
         ingested_us,
-        payment_id=pc.binary_join_element_wise(order_ids.take(pa.array(order)), seq_text, "-"),
-        order_id=order_ids.take(pa.array(order)),
+        payment_id=_strings(
+            _digits(order + 1, ids.order), _text("-", len(order)), _digits(sequence, 1), prefix="ORD"
+        ),
+        order_id=ids.orders(order),
         sequence=pa.array(sequence),
         method=_labels(kind, PAYMENT_METHODS),
         installments=pa.array(installments.astype(np.int32)),
         amount=pa.array(amount),
-        currency=_labels(np.zeros(len(rows), dtype=np.int64), (_CURRENCY,)),
+        currency=_constant(_CURRENCY, len(rows)),
         status=_labels(state, ("paid", "refunded", "pending")),
         created_at=_ts(purchased[order] + sequence.astype(np.int64) * 30 * SECOND_US),
     )
@@ -713,15 +722,14 @@ def _payments(
 _INSTALLMENTS = np.array([0.5, 0.12, 0.1, 0.06, 0.06, 0.04, 0.03, 0.03, 0.02, 0.04])
 
 
-def _products(products: dict[str, _Array], ids: pa.Array, seller_ids: pa.Array, ingested_us: int) -> pa.Table:
+def _products(products: dict[str, _Array], ids: _Ids, ingested_us: int) -> pa.Table:
     """The catalogue."""
-    del seller_ids  # PRODUCTS has no seller column; items carry it
     category = _labels(products["category"], tuple(c[0] for c in _CATEGORIES))
     number = pa.array(np.arange(1, len(products["price"]) + 1)).cast(pa.string())
     return _table(
         schema.PRODUCTS,
         ingested_us,
-        product_id=ids,
+        product_id=_strings(_digits(np.arange(1, len(products["price"]) + 1), ids.product), prefix="PRD"),
         name=pc.binary_join_element_wise(pc.utf8_capitalize(category), "item", number, " "),
         category=category,
         price=pa.array(products["price"]),
@@ -736,19 +744,53 @@ def _per_order(order: _Array, values: _Array, n: int) -> _Array:
     return np.bincount(order, weights=values, minlength=n)
 
 
-def _ids(prefix: str, n: int, width: int) -> pa.Array:
-    """``prefix`` followed by 1..n zero-padded to ``width`` digits."""
-    digits = pc.utf8_lpad(
-        pa.array(np.arange(1, n + 1, dtype=np.int64)).cast(pa.string()), width=width, padding="0"
+@dataclass(frozen=True)
+class _Ids:
+    """Digits per id kind; ids are a prefix and a zero-padded 1-based number (``ORD00000042``)."""
+
+    order: int
+    customer: int
+    product: int
+    seller: int
+
+    def orders(self, index: _Array) -> pa.Array:
+        return _strings(_digits(index + 1, self.order), prefix="ORD")
+
+
+def _digits(numbers: _Array, width: int) -> _Array:
+    """Zero-padded decimal digits of non-negative ``numbers`` as an ``(n, width)`` matrix of ASCII bytes."""
+    powers = 10 ** np.arange(width - 1, -1, -1, dtype=np.int64)
+    return ((np.asarray(numbers, dtype=np.int64)[:, None] // powers) % 10 + 48).astype(np.uint8)
+
+
+def _text(text: str, n: int) -> _Array:
+    """``text`` repeated on ``n`` rows as an ``(n, len)`` matrix of bytes."""
+    return np.broadcast_to(np.frombuffer(text.encode(), dtype=np.uint8), (n, len(text.encode())))
+
+
+def _strings(*parts: _Array, prefix: str = "", null: _Array | None = None) -> pa.Array:
+    """Fixed-width strings from byte matrices, straight into Arrow buffers (no Python string per row)."""
+    n = len(parts[0])
+    chars = np.ascontiguousarray(np.hstack([_text(prefix, n), *parts]) if prefix else np.hstack(parts))
+    width = chars.shape[1]
+    offsets = np.arange(0, (n + 1) * width, width, dtype=np.int32)
+    validity = None
+    null_count = 0
+    if null is not None and null.any():
+        validity = pa.py_buffer(np.packbits(~null, bitorder="little"))
+        null_count = int(null.sum())
+    return pa.Array.from_buffers(
+        pa.string(), n, [validity, pa.py_buffer(offsets), pa.py_buffer(chars)], null_count=null_count
     )
-    return pc.binary_join_element_wise(prefix, digits, "")
+
+
+def _constant(text: str, n: int) -> pa.Array:
+    return _strings(_text(text, n))
 
 
 def _labels(codes: _Array, values: tuple[str, ...]) -> pa.Array:
-    """Strings by code, without building Python strings per row."""
-    return pa.DictionaryArray.from_arrays(pa.array(codes.astype(np.int32)), pa.array(values)).cast(
-        pa.string()
-    )
+    """Strings by code (a take from the few distinct values; no Python string per row)."""
+    return pa.array(values, type=pa.string()).take(pa.array(codes.astype(np.int32)))
 
 
 def _ts(values: _Array, null: _Array | None = None) -> pa.Array:
@@ -758,6 +800,6 @@ def _ts(values: _Array, null: _Array | None = None) -> pa.Array:
 def _table(target: pa.Schema, ingested_us: int, **columns: pa.Array) -> pa.Table:
     """A table with exactly ``target``'s schema and the synthetic lineage."""
     n = len(next(iter(columns.values())))
-    columns["source"] = _labels(np.zeros(n, dtype=np.int64), (_SOURCE,))
+    columns["source"] = _constant(_SOURCE, n)
     columns["ingested_at"] = _ts(np.full(n, ingested_us, dtype=np.int64))
     return pa.Table.from_arrays([columns[name] for name in target.names], schema=target)
