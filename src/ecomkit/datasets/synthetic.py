@@ -44,7 +44,6 @@ __all__ = [
 
 _Array = npt.NDArray[Any]
 
-#: The order statuses the generator writes (the Olist vocabulary); anything else is an unknown status.
 ORDER_STATUSES: tuple[str, ...] = (
     "created",
     "approved",
@@ -55,8 +54,9 @@ ORDER_STATUSES: tuple[str, ...] = (
     "canceled",
     "unavailable",
 )
-#: The payment methods the generator writes.
+"""The order statuses the generator writes (the Olist vocabulary); any other status is unknown."""
 PAYMENT_METHODS: tuple[str, ...] = ("credit_card", "debit_card", "paypal", "bank_transfer", "voucher")
+"""The payment methods the generator writes."""
 
 _UNKNOWN_STATUSES = ("pending_review", "in_transit", "on_hold", "unknown")
 _CREATED, _APPROVED, _INVOICED, _PROCESSING, _SHIPPED, _DELIVERED, _CANCELED, _UNAVAILABLE = range(8)
