@@ -29,8 +29,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from ecomkit import schema
-from ecomkit.datasets import _calendar, _defects
-from ecomkit.datasets._calendar import DAY_US, HOUR_US, SECOND_US
+from ecomkit.datasets import _behaviour, _calendar, _columns, _defects
+from ecomkit.datasets._calendar import DAY_US, SECOND_US
 from ecomkit.errors import ConfigError
 
 __all__ = [
@@ -59,42 +59,11 @@ PAYMENT_METHODS: tuple[str, ...] = ("credit_card", "debit_card", "paypal", "bank
 """The payment methods the generator writes."""
 
 _UNKNOWN_STATUSES = ("pending_review", "in_transit", "on_hold", "unknown")
-_CREATED, _APPROVED, _INVOICED, _PROCESSING, _SHIPPED, _DELIVERED, _CANCELED, _UNAVAILABLE = range(8)
 # A late update moves an order one step on; delivered orders are canceled afterwards (a return).
 _NEXT_STATUS = np.array([1, 2, 3, 4, 5, 6, -1, -1])
 _SOURCE = "synthetic"
 _MAX_ORDERS = 100_000_000
 _CURRENCY = "USD"
-
-# Customer behaviour (documented in docs/guide/datasets.md).
-_RATE_SHAPE, _RATE_SCALE_DAYS = 0.6, 150.0  # purchase rate per day ~ Gamma(r, 1/alpha): mean 1.5 a year
-_DROPOUT_A, _DROPOUT_B = 1.2, 3.5  # chance to drop out after each purchase ~ Beta(a, b)
-_SPEND_SHAPE = 2.0  # per-customer spend scale ~ Gamma(q, 1/q), mean 1
-_TARGET_PRICE = 45.0  # median price a spend scale of 1 aims at
-_LINES_P = 0.6  # lines per order ~ Geometric(p): 60 % single-line orders
-_QUANTITY_P = 0.82  # quantity ~ Geometric(p): 82 % of lines have quantity 1
-_POPULAR_SHARE = 0.15  # share of lines that pick a best-seller regardless of the customer's spend
-
-# (category, median price, median weight in grams, share of the catalogue)
-_CATEGORIES = (
-    ("electronics", 120.0, 900.0, 0.08),
-    ("computers", 450.0, 2500.0, 0.03),
-    ("phones", 280.0, 350.0, 0.04),
-    ("home", 55.0, 1500.0, 0.1),
-    ("furniture", 190.0, 9000.0, 0.05),
-    ("kitchen", 40.0, 1200.0, 0.08),
-    ("garden", 50.0, 2500.0, 0.05),
-    ("toys", 28.0, 600.0, 0.07),
-    ("books", 16.0, 450.0, 0.08),
-    ("beauty", 24.0, 250.0, 0.08),
-    ("health", 30.0, 300.0, 0.06),
-    ("sports", 65.0, 1400.0, 0.07),
-    ("fashion", 45.0, 400.0, 0.08),
-    ("shoes", 75.0, 900.0, 0.04),
-    ("watches", 140.0, 200.0, 0.03),
-    ("pets", 26.0, 1800.0, 0.03),
-    ("stationery", 9.0, 150.0, 0.03),
-)
 
 
 def _words(text: str) -> tuple[str, ...]:
@@ -302,11 +271,11 @@ def synthetic(
         )
 
     calendar = _calendar.build(start_us, end_us)
-    people = _people(n, rng, calendar)
-    order_customer, purchased = _purchases(people, rng, calendar)
-    life = _lifecycle(purchased, rng, end_us)
-    products = _catalogue(n, rng)
-    items = _items(order_customer, people["spend"], products, rng)
+    people = _behaviour.people(n, rng, calendar)
+    order_customer, purchased = _behaviour.purchases(people, rng, calendar)
+    life = _behaviour.lifecycle(purchased, rng, end_us)
+    products = _behaviour.catalogue(n, rng)
+    items = _behaviour.items(order_customer, people["spend"], products, rng)
     return _assemble(
         rng,
         people=people,
@@ -326,181 +295,6 @@ def _epoch_us(value: dt.datetime, name: str) -> int:
         )
     delta = value.astimezone(dt.timezone.utc) - dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
     return (delta.days * 86_400 + delta.seconds) * SECOND_US + delta.microseconds
-
-
-def _people(n: int, rng: np.random.Generator, calendar: _calendar.Calendar) -> dict[str, _Array]:
-    """Draw customers until their purchases reach ``n``; keep just enough, trimming the last one."""
-    batches: list[dict[str, _Array]] = []
-    have, size = 0, max(16, math.ceil(n / 2.0))
-    while have < n:
-        birth = calendar.acquisition_time(rng.uniform(0.0, calendar.acquisition_total, size))
-        rate = rng.gamma(_RATE_SHAPE, 1.0 / _RATE_SCALE_DAYS, size)
-        dropout = rng.beta(_DROPOUT_A, _DROPOUT_B, size)
-        base = calendar.seasonal_at(birth)
-        exposure = calendar.seasonal_total - base
-        arrivals = rng.poisson(rate * exposure)  # repeat purchases a forever-alive customer would make
-        alive_for = rng.geometric(dropout) - 1  # repeat purchases before dropping out
-        repeats = np.minimum(arrivals, alive_for)
-        batch = {
-            "birth": birth,
-            "base": base,
-            "exposure": exposure,
-            "arrivals": arrivals,
-            "repeats": repeats,
-            "spend": rng.gamma(_SPEND_SHAPE, 1.0 / _SPEND_SHAPE, size),
-        }
-        batches.append(batch)
-        have += int(repeats.sum()) + size
-        mean = have / sum(len(b["birth"]) for b in batches)
-        size = max(16, math.ceil((n - have) / mean * 1.1))
-    people = {key: np.concatenate([b[key] for b in batches]) for key in batches[0]}
-    orders = np.cumsum(people["repeats"] + 1)
-    keep = int(np.searchsorted(orders, n)) + 1
-    people = {key: value[:keep] for key, value in people.items()}
-    people["repeats"][-1] -= int(orders[keep - 1]) - n
-    return people
-
-
-def _purchases(
-    people: dict[str, _Array], rng: np.random.Generator, calendar: _calendar.Calendar
-) -> tuple[_Array, _Array]:
-    """Order times: the first purchase at birth, the repeats as the first order statistics of the
-    customer's seasonal Poisson arrivals. Returns (customer index, purchased_at µs), sorted by time."""
-    repeats = people["repeats"]
-    n_customers = len(repeats)
-    owner = np.repeat(np.arange(n_customers), repeats)
-    # The first k of N sorted uniforms are partial sums of exponentials over a total of N + 1 of them.
-    steps = np.cumsum(rng.standard_exponential(len(owner)))
-    group_start = np.cumsum(repeats) - repeats
-    before = np.concatenate([[0.0], steps])[group_start]
-    partial = steps - np.repeat(before, repeats)
-    last = np.zeros(n_customers)
-    has = repeats > 0
-    last[has] = partial[np.cumsum(repeats)[has] - 1]
-    total = last + rng.gamma(np.maximum(people["arrivals"] - repeats, 0) + 1.0)
-    fraction = partial / np.repeat(total, repeats)
-    base = people["base"]
-    when = calendar.seasonal_time(
-        np.repeat(base, repeats) + fraction * np.repeat(people["exposure"], repeats)
-    )
-    customer = np.concatenate([np.arange(n_customers), owner])
-    purchased = np.concatenate([people["birth"], when])
-    order = np.argsort(purchased, kind="stable")
-    return customer[order], purchased[order]
-
-
-def _within(counts: _Array) -> _Array:
-    """Positions inside each group for groups of the given sizes: [0..c0-1, 0..c1-1, ...]."""
-    positions: _Array = np.arange(int(counts.sum())) - np.repeat(np.cumsum(counts) - counts, counts)
-    return positions
-
-
-def _seconds(values: _Array) -> _Array:
-    """Durations in seconds (floats) to whole-second microseconds, at least one second."""
-    return np.maximum(1, np.round(values)).astype(np.int64) * SECOND_US
-
-
-def _lifecycle(purchased: _Array, rng: np.random.Generator, end_us: int) -> dict[str, _Array]:
-    """Status and event times per order: approval, shipping and delivery as far as ``end`` allows."""
-    n = len(purchased)
-    fate = rng.random(n)
-    canceled, unavailable = fate < 0.02, (fate >= 0.02) & (fate < 0.025)
-    approved = purchased + _seconds(rng.lognormal(np.log(20 * 60), 1.0, n))
-    shipped = approved + _seconds(rng.lognormal(np.log(2 * 86_400), 0.5, n))
-    delivered = shipped + _seconds(rng.lognormal(np.log(6 * 86_400), 0.45, n))
-    estimated = purchased - purchased % DAY_US + rng.integers(10, 31, n) * DAY_US
-    reached = [
-        delivered <= end_us,
-        shipped <= end_us,
-        approved + DAY_US <= end_us,
-        approved + 6 * HOUR_US <= end_us,
-        approved <= end_us,
-    ]
-    status = np.select(reached, [_DELIVERED, _SHIPPED, _PROCESSING, _INVOICED, _APPROVED], _CREATED)
-    updated = np.select(
-        reached, [delivered, shipped, approved + DAY_US, approved + 6 * HOUR_US, approved], purchased
-    )
-    stopped = canceled | unavailable
-    kept_approval = (unavailable | (rng.random(n) < 0.6)) & (approved <= end_us)
-    decided_from = np.where(kept_approval, approved, purchased)
-    decided = np.minimum(decided_from + _seconds(rng.lognormal(np.log(86_400), 1.0, n)), end_us)
-    status[canceled] = _CANCELED
-    status[unavailable] = _UNAVAILABLE
-    updated = np.where(stopped, decided, updated)
-    return {
-        "purchased": purchased,
-        "status": status.astype(np.int64),
-        "approved": approved,
-        "approved_null": (status == _CREATED) | (stopped & ~kept_approval),
-        "shipped": shipped,
-        "shipped_null": (status != _SHIPPED) & (status != _DELIVERED),
-        "delivered": delivered,
-        "delivered_null": status != _DELIVERED,
-        "estimated": estimated,
-        "updated": updated,
-        "shipping_limit": purchased + rng.integers(2, 6, n) * DAY_US,
-    }
-
-
-def _catalogue(n_orders: int, rng: np.random.Generator) -> dict[str, _Array]:
-    """Products with a category, a lognormal price and weight, dimensions, a seller and a popularity."""
-    n = int(np.clip(n_orders // 25, 50, 30_000))
-    median_price = np.array([c[1] for c in _CATEGORIES])
-    median_weight = np.array([c[2] for c in _CATEGORIES])
-    share = np.array([c[3] for c in _CATEGORIES])
-    category = rng.choice(len(_CATEGORIES), n, p=share / share.sum())
-    price = np.floor(rng.lognormal(np.log(median_price[category]), 0.55)) + 0.99
-    weight = np.maximum(50.0, np.round(rng.lognormal(np.log(median_weight[category]), 0.6)))
-    volume = weight * rng.lognormal(np.log(4.0), 0.5, n)  # cm3
-    length = np.maximum(5.0, np.round(np.cbrt(volume) * rng.lognormal(0.3, 0.2, n)))
-    width = np.maximum(2.0, np.round(np.cbrt(volume) * rng.lognormal(0.0, 0.2, n)))
-    height = np.maximum(1.0, np.round(volume / (length * width)))
-    popularity = 1.0 / (rng.permutation(n) + 10.0) ** 1.1
-    by_price = np.argsort(price, kind="stable")
-    return {
-        "category": category,
-        "price": price,
-        "weight": weight,
-        "length": length,
-        "width": width,
-        "height": height,
-        "seller": rng.integers(0, int(np.clip(n // 8, 5, 3_000)), n),
-        "popularity": popularity / popularity.sum(),
-        "by_price": by_price,
-        "sorted_price": price[by_price],
-    }
-
-
-def _items(
-    order_customer: _Array, spend: _Array, products: dict[str, _Array], rng: np.random.Generator
-) -> dict[str, _Array]:
-    """Order lines: a geometric number per order; products near the customer's price level or a
-    best-seller; quantities mostly 1; occasional discounts; freight by weight and quantity."""
-    n = len(order_customer)
-    lines = np.minimum(rng.geometric(_LINES_P, n), 12)
-    order = np.repeat(np.arange(n), lines)
-    k = len(order)
-    n_products = len(products["price"])
-    target = spend[order_customer][order] * _TARGET_PRICE * rng.lognormal(0.0, 0.6, k)
-    near = products["by_price"][np.minimum(np.searchsorted(products["sorted_price"], target), n_products - 1)]
-    product = near
-    popular = np.flatnonzero(rng.random(k) < _POPULAR_SHARE)
-    product[popular] = rng.choice(n_products, len(popular), p=products["popularity"])
-    quantity = np.minimum(rng.geometric(_QUANTITY_P, k), 10)
-    discount = rng.choice(np.array([0.0, 0.1, 0.15, 0.2, 0.3]), k, p=[0.82, 0.06, 0.04, 0.05, 0.03])
-    unit_price = np.maximum(0.01, np.round(products["price"][product] * (1.0 - discount), 2))
-    weight_kg = products["weight"][product] / 1000.0
-    bulk = 1.0 + 0.35 * (quantity - 1)
-    freight = np.round((3.9 + 1.8 * weight_kg) * bulk * rng.uniform(0.85, 1.15, k), 2)
-    return {
-        "lines": lines,
-        "order": order,
-        "line_number": _within(lines) + 1,
-        "product": product,
-        "quantity": quantity,
-        "unit_price": unit_price,
-        "freight": freight,
-    }
 
 
 def _count(rate: float, base: int) -> int:
@@ -566,7 +360,7 @@ def _assemble(
     customer_null = np.zeros(n, dtype=bool)
     customer_null[order_picks.missing_customer] = True
 
-    ids = _Ids(
+    ids = _columns.Ids(
         order=max(8, len(str(n))),
         customer=max(8, len(str(len(people["birth"])))),
         product=max(6, len(str(len(products["price"])))),
@@ -579,24 +373,29 @@ def _assemble(
     rows = np.concatenate([np.sort(np.concatenate([np.arange(n), order_picks.exact_duplicates])), late])
     late_status = _NEXT_STATUS[status[late]]
     room = np.minimum(14 * DAY_US, ingested_us - life["updated"][late] - 60 * SECOND_US)
-    late_updated = life["updated"][late] + 60 * SECOND_US + _seconds(rng.random(len(late)) * room / SECOND_US)
+    late_updated = (
+        life["updated"][late] + 60 * SECOND_US + _behaviour.seconds(rng.random(len(late)) * room / SECOND_US)
+    )
     late_updated = np.minimum(late_updated, ingested_us - SECOND_US)
-    customer_of_row = _strings(
-        _digits(customer_rank[order_customer][rows] + 1, ids.customer), prefix="CUS", null=customer_null[rows]
+    customer_of_row = _columns.strings(
+        _columns.digits(customer_rank[order_customer][rows] + 1, ids.customer),
+        prefix="CUS",
+        null=customer_null[rows],
     )
 
     def ts(name: str) -> pa.Array:
         values = life[name][rows]
         null = life.get(f"{name}_null")
-        return _ts(values, None if null is None else null[rows])
+        return _columns.timestamps(values, None if null is None else null[rows])
 
-    orders = _table(
+    orders = _columns.table(
         schema.ORDERS,
+        _SOURCE,
         ingested_us,
         order_id=ids.orders(rows),
         customer_id=customer_of_row,
         source_customer_id=customer_of_row,
-        status=_labels(
+        status=_columns.labels(
             np.concatenate([shown_status[rows[: len(rows) - len(late)]], late_status]),
             ORDER_STATUSES + _UNKNOWN_STATUSES,
         ),
@@ -605,24 +404,29 @@ def _assemble(
         shipped_at=ts("shipped"),
         delivered_at=ts("delivered"),
         estimated_delivery_at=ts("estimated"),
-        updated_at=_ts(np.concatenate([life["updated"][rows[: len(rows) - len(late)]], late_updated])),
-        currency=_constant(_CURRENCY, len(rows)),
+        updated_at=_columns.timestamps(
+            np.concatenate([life["updated"][rows[: len(rows) - len(late)]], late_updated])
+        ),
+        currency=_columns.constant(_CURRENCY, len(rows)),
         total_amount=pa.array(total[rows]),
     )
 
     item_rows = np.sort(np.concatenate([np.arange(n_items), item_picks.exact_duplicates]))
     product = items["product"][item_rows]
-    order_items = _table(
+    order_items = _columns.table(
         schema.ORDER_ITEMS,
+        _SOURCE,
         ingested_us,
         order_id=ids.orders(item_order[item_rows]),
         line_number=pa.array(items["line_number"][item_rows].astype(np.int32)),
-        product_id=_strings(_digits(product + 1, ids.product), prefix="PRD"),
-        seller_id=_strings(_digits(products["seller"][product] + 1, ids.seller), prefix="SEL"),
+        product_id=_columns.strings(_columns.digits(product + 1, ids.product), prefix="PRD"),
+        seller_id=_columns.strings(
+            _columns.digits(products["seller"][product] + 1, ids.seller), prefix="SEL"
+        ),
         quantity=pa.array(quantity[item_rows].astype(np.int32)),
         unit_price=pa.array(unit_price[item_rows], mask=price_null[item_rows]),
         freight=pa.array(freight[item_rows]),
-        shipping_limit_at=_ts(life["shipping_limit"][item_order[item_rows]]),
+        shipping_limit_at=_columns.timestamps(life["shipping_limit"][item_order[item_rows]]),
     )
 
     manifest = DefectManifest(
@@ -646,7 +450,7 @@ def _assemble(
     )
 
 
-def _customers(rng: np.random.Generator, birth: _Array, ids: _Ids, ingested_us: int) -> pa.Table:
+def _customers(rng: np.random.Generator, birth: _Array, ids: _columns.Ids, ingested_us: int) -> pa.Table:
     """One row per person who ordered, numbered by first purchase."""
     n = len(birth)
     first_purchase = np.sort(birth)
@@ -661,24 +465,25 @@ def _customers(rng: np.random.Generator, birth: _Array, ids: _Ids, ingested_us: 
     share = np.array([c[3] for c in _CITIES])
     city = rng.choice(len(_CITIES), n, p=share / share.sum())
     postal = np.array([c[2] for c in _CITIES])[city] + rng.integers(0, 60, n)
-    signed_up = np.where(rng.random(n) < 0.4, _seconds(rng.uniform(0, 60 * 86_400, n)), 0)
-    return _table(
+    signed_up = np.where(rng.random(n) < 0.4, _behaviour.seconds(rng.uniform(0, 60 * 86_400, n)), 0)
+    return _columns.table(
         schema.CUSTOMERS,
+        _SOURCE,
         ingested_us,
-        customer_id=_strings(_digits(np.arange(1, n + 1), ids.customer), prefix="CUS"),
+        customer_id=_columns.strings(_columns.digits(np.arange(1, n + 1), ids.customer), prefix="CUS"),
         email=email,
         name=pc.binary_join_element_wise(first, last, " "),
-        city=_labels(city, tuple(c[0] for c in _CITIES)),
-        state=_labels(city, tuple(c[1] for c in _CITIES)),
+        city=_columns.labels(city, tuple(c[0] for c in _CITIES)),
+        state=_columns.labels(city, tuple(c[1] for c in _CITIES)),
         postal_code=pc.utf8_lpad(pa.array(postal).cast(pa.string()), width=5, padding="0"),
-        country=_constant("US", n),
-        created_at=_ts(first_purchase - signed_up),
+        country=_columns.constant("US", n),
+        created_at=_columns.timestamps(first_purchase - signed_up),
     )
 
 
 def _payments(
     rng: np.random.Generator,
-    ids: _Ids,
+    ids: _columns.Ids,
     paid: _Array,
     status: _Array,
     purchased: _Array,
@@ -702,36 +507,48 @@ def _payments(
     card = kind == PAYMENT_METHODS.index("credit_card")
     installments = np.where(card, rng.choice(np.arange(1, 11), len(rows), p=_INSTALLMENTS), 1)
     state = np.select(
-        [np.isin(status[order], (_CANCELED, _UNAVAILABLE)), status[order] == _CREATED], [1, 2], 0
+        [
+            np.isin(status[order], (_behaviour.CANCELED, _behaviour.UNAVAILABLE)),
+            status[order] == _behaviour.CREATED,
+        ],
+        [1, 2],
+        0,
     )
-    return _table(
+    return _columns.table(
         schema.PAYMENTS,
+        _SOURCE,
         ingested_us,
-        payment_id=_strings(
-            _digits(order + 1, ids.order), _text("-", len(order)), _digits(sequence, 1), prefix="ORD"
+        payment_id=_columns.strings(
+            _columns.digits(order + 1, ids.order),
+            _columns.text("-", len(order)),
+            _columns.digits(sequence, 1),
+            prefix="ORD",
         ),
         order_id=ids.orders(order),
         sequence=pa.array(sequence),
-        method=_labels(kind, PAYMENT_METHODS),
+        method=_columns.labels(kind, PAYMENT_METHODS),
         installments=pa.array(installments.astype(np.int32)),
         amount=pa.array(amount),
-        currency=_constant(_CURRENCY, len(rows)),
-        status=_labels(state, ("paid", "refunded", "pending")),
-        created_at=_ts(purchased[order] + sequence.astype(np.int64) * 30 * SECOND_US),
+        currency=_columns.constant(_CURRENCY, len(rows)),
+        status=_columns.labels(state, ("paid", "refunded", "pending")),
+        created_at=_columns.timestamps(purchased[order] + sequence.astype(np.int64) * 30 * SECOND_US),
     )
 
 
 _INSTALLMENTS = np.array([0.5, 0.12, 0.1, 0.06, 0.06, 0.04, 0.03, 0.03, 0.02, 0.04])
 
 
-def _products(products: dict[str, _Array], ids: _Ids, ingested_us: int) -> pa.Table:
+def _products(products: dict[str, _Array], ids: _columns.Ids, ingested_us: int) -> pa.Table:
     """The catalogue."""
-    category = _labels(products["category"], tuple(c[0] for c in _CATEGORIES))
+    category = _columns.labels(products["category"], tuple(c[0] for c in _behaviour.CATEGORIES))
     number = pa.array(np.arange(1, len(products["price"]) + 1)).cast(pa.string())
-    return _table(
+    return _columns.table(
         schema.PRODUCTS,
+        _SOURCE,
         ingested_us,
-        product_id=_strings(_digits(np.arange(1, len(products["price"]) + 1), ids.product), prefix="PRD"),
+        product_id=_columns.strings(
+            _columns.digits(np.arange(1, len(products["price"]) + 1), ids.product), prefix="PRD"
+        ),
         name=pc.binary_join_element_wise(pc.utf8_capitalize(category), "item", number, " "),
         category=category,
         price=pa.array(products["price"]),
@@ -744,82 +561,3 @@ def _products(products: dict[str, _Array], ids: _Ids, ingested_us: int) -> pa.Ta
 
 def _per_order(order: _Array, values: _Array, n: int) -> _Array:
     return np.bincount(order, weights=values, minlength=n)
-
-
-@dataclass(frozen=True)
-class _Ids:
-    """Digits per id kind; ids are a prefix and a zero-padded 1-based number (``ORD00000042``)."""
-
-    order: int
-    customer: int
-    product: int
-    seller: int
-
-    def orders(self, index: _Array) -> pa.Array:
-        return _strings(_digits(index + 1, self.order), prefix="ORD")
-
-
-def _quads() -> _Array:
-    """The four ASCII digits of 0..9999, packed in memory order into one uint32 each."""
-    i = np.arange(10_000, dtype=np.uint32)
-    chars = np.stack([i // 1000 % 10, i // 100 % 10, i // 10 % 10, i % 10], axis=1).astype(np.uint8) + 48
-    return np.ascontiguousarray(chars).view(np.uint32).ravel()
-
-
-_QUADS = _quads()
-
-
-def _digits(numbers: _Array, width: int) -> _Array:
-    """Zero-padded decimal digits of non-negative ``numbers`` as an ``(n, width)`` matrix of ASCII bytes.
-
-    Four digits at a time through a lookup table: a handful of vector operations per id column.
-    """
-    groups = -(-width // 4)
-    rest = np.asarray(numbers, dtype=np.int64).copy()
-    packed = np.empty((len(rest), groups), dtype=np.uint32)
-    for group in range(groups - 1, -1, -1):  # one pass per four digits, not per row
-        packed[:, group] = _QUADS[rest % 10_000]
-        rest //= 10_000
-    return packed.view(np.uint8).reshape(len(rest), 4 * groups)[:, 4 * groups - width :]
-
-
-def _text(text: str, n: int) -> _Array:
-    """``text`` repeated on ``n`` rows as an ``(n, len)`` matrix of bytes."""
-    return np.broadcast_to(np.frombuffer(text.encode(), dtype=np.uint8), (n, len(text.encode())))
-
-
-def _strings(*parts: _Array, prefix: str = "", null: _Array | None = None) -> pa.Array:
-    """Fixed-width strings from byte matrices, straight into Arrow buffers (no Python string per row)."""
-    n = len(parts[0])
-    chars = np.ascontiguousarray(np.hstack([_text(prefix, n), *parts]) if prefix else np.hstack(parts))
-    width = chars.shape[1]
-    offsets = np.arange(0, (n + 1) * width, width, dtype=np.int32)
-    validity = None
-    null_count = 0
-    if null is not None and null.any():
-        validity = pa.py_buffer(np.packbits(~null, bitorder="little"))
-        null_count = int(null.sum())
-    return pa.Array.from_buffers(
-        pa.string(), n, [validity, pa.py_buffer(offsets), pa.py_buffer(chars)], null_count=null_count
-    )
-
-
-def _constant(text: str, n: int) -> pa.Array:
-    return _strings(_text(text, n))
-
-
-def _labels(codes: _Array, values: tuple[str, ...]) -> pa.Array:
-    """Strings by code (a take from the few distinct values; no Python string per row)."""
-    return pa.array(values, type=pa.string()).take(pa.array(codes.astype(np.int32)))
-
-
-def _ts(values: _Array, null: _Array | None = None) -> pa.Array:
-    return pa.array(values.astype(np.int64), type=schema.TIMESTAMP, mask=null)
-
-
-def _table(target: pa.Schema, ingested_us: int, **columns: pa.Array) -> pa.Table:
-    """A table with exactly ``target``'s schema and the synthetic lineage."""
-    n = len(next(iter(columns.values())))
-    columns["source"] = _constant(_SOURCE, n)
-    columns["ingested_at"] = _ts(np.full(n, ingested_us, dtype=np.int64))
-    return pa.Table.from_arrays([columns[name] for name in target.names], schema=target)
