@@ -152,13 +152,18 @@ def clean(spec: PipelineSpec) -> StageResult:
 
     Orders keep the latest version per ``order_id`` (late-arriving updates win by ``updated_at``); order
     lines are de-duplicated on ``(order_id, line_number)``; rows that break an error rule are quarantined
-    with the rule and the reason; missing unit prices are imputed with the product's median price.
+    with the rule and the reason (a line whose order is quarantined goes with it); missing unit prices are
+    imputed with the product's median price.
     """
     started = time.perf_counter()
     orders = cleaning.dedupe(_read(spec, "raw", "orders"), list(ORDER_KEY), keep="last", order_by="updated_at")
     items = cleaning.dedupe(_read(spec, "raw", "order_items"), list(ITEM_KEY))
     checked_orders = cleaning.validate(_orders_with_totals(orders, items), list(ORDER_RULES))
-    checked_items = cleaning.validate(items, list(ITEM_RULES))
+    # A line whose order was quarantined is quarantined with it: the warehouse never holds orphan lines.
+    of_valid_order = rules.references(
+        "order_id", checked_orders.valid.select(["order_id"]), "order_id", other_name="clean orders"
+    )
+    checked_items = cleaning.validate(items, [*ITEM_RULES, of_valid_order])
     clean_items = cleaning.impute(checked_items.valid, {"unit_price": "median"}, by="product_id")
     clean_orders = checked_orders.valid.drop_columns(["product_total", "freight_total"])
     tables = {
@@ -172,7 +177,8 @@ def clean(spec: PipelineSpec) -> StageResult:
     quarantine = {"orders": checked_orders.invalid, "order_items": checked_items.invalid}
     _write(_dir(spec, "quarantine"), quarantine)
     rows = {name: t.num_rows for name, t in tables.items()}
-    rows |= {f"quarantined_{name}": t.num_rows for name, t in quarantine.items()}
+    rows["quarantined_orders"] = checked_orders.invalid_rows
+    rows["quarantined_order_items"] = checked_items.invalid_rows
     return StageResult("clean", rows, seconds=time.perf_counter() - started)
 
 
@@ -232,7 +238,7 @@ def quality_stage(spec: PipelineSpec) -> StageResult:
         for name, (table, measure, what) in _DEFECT_CHECKS.items()
         if name in manifest
     }
-    html = quality.render_html(before, after=after, title=f"{spec.name} data quality")
+    html = quality.dashboard(before, after=after, title=f"{spec.name} data quality")
     (spec.out_path / "quality.html").write_text(html, encoding="utf-8")
     document = {
         "before": {name: report.to_dict() for name, report in before.items()},
