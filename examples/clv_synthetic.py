@@ -52,7 +52,9 @@ def main(n_orders: int) -> int:
     predicted = bgnbd.conditional_expected_purchases(calibration, horizon).to_numpy(zero_copy_only=False)
     actual = summary.column("frequency_holdout").to_numpy(zero_copy_only=False).astype(float)
     ratio = predicted.sum() / max(actual.sum(), 1.0)
-    print(f"holdout purchases: predicted {predicted.sum():,.0f}, actual {actual.sum():,.0f} (ratio {ratio:.2f})")
+    print(
+        f"holdout purchases: predicted {predicted.sum():,.0f}, actual {actual.sum():,.0f} (ratio {ratio:.2f})"
+    )
 
     repeaters = calibration.filter(pc.greater(calibration.column("frequency"), 0))
     spend = metrics.GammaGamma.fit(repeaters)
@@ -62,8 +64,11 @@ def main(n_orders: int) -> int:
     print(f"12-month discounted CLV of {len(values):,} repeat customers: mean {values.mean():,.2f}")
 
     checks = {
-        "every person has one row": classic.num_rows == pc.count_distinct(orders.column("customer_id")).as_py(),
-        "classic CLV is finite and positive": bool(np.all(np.isfinite(classic.column("clv").to_numpy(zero_copy_only=False)))),
+        "every person has one row": classic.num_rows
+        == pc.count_distinct(orders.column("customer_id")).as_py(),
+        "classic CLV is finite and positive": bool(
+            np.all(np.isfinite(classic.column("clv").to_numpy(zero_copy_only=False)))
+        ),
         "holdout purchases predicted within 35%": 0.65 <= ratio <= 1.35,
         "model CLV finite and non-negative": bool(np.all(np.isfinite(values)) and np.all(values >= 0)),
     }

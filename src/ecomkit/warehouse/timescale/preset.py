@@ -10,11 +10,9 @@ lookup, high-value orders and product analysis, the helper functions and a read-
 
 from __future__ import annotations
 
-import pyarrow as pa
-
 from ecomkit import schema
-from ecomkit.metrics import customers as metrics_customers
 from ecomkit.errors import SpecError
+from ecomkit.metrics import customers as metrics_customers
 from ecomkit.warehouse.timescale.spec import (
     Column,
     Compression,
