@@ -30,16 +30,30 @@ except ImportError as exc:  # pragma: no cover - exercised in environments witho
         "pip install 'ecomkit[spark]'"
     ) from exc
 
+from ecomkit.adapters.spark._cleaning import (
+    SparkValidation,
+    coerce,
+    dedupe,
+    impute,
+    impute_statistics,
+    validate,
+)
 from ecomkit.adapters.spark._frames import local_session, spark_schema, to_arrow, to_spark
 from ecomkit.adapters.spark._metrics import customer_metrics, fit, order_metrics, rfm_summary
 
 __all__ = [
+    "SparkValidation",
+    "coerce",
     "customer_metrics",
+    "dedupe",
     "fit",
+    "impute",
+    "impute_statistics",
     "local_session",
     "order_metrics",
     "rfm_summary",
     "spark_schema",
     "to_arrow",
     "to_spark",
+    "validate",
 ]

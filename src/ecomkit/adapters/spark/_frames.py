@@ -68,7 +68,7 @@ def local_session(
 ) -> SparkSession:
     """Get (or create) a local ``SparkSession`` set up for ecomkit: UTC session time zone, Arrow on, no UI.
 
-    The workers run the current Python (``sys.executable``), so ecomkit and its dependencies are there.
+    The driver binds to 127.0.0.1 and the workers run the current Python (``sys.executable``), so ecomkit and its dependencies are there.
     For a cluster build the session yourself (see the docs page) with the same time-zone setting.
 
     Args:
@@ -90,6 +90,8 @@ def local_session(
         .config("spark.sql.execution.arrow.pyspark.enabled", "true")
         .config("spark.sql.shuffle.partitions", str(shuffle_partitions or 2 * cores))
         .config("spark.ui.enabled", "false")
+        .config("spark.driver.host", "127.0.0.1")
+        .config("spark.driver.bindAddress", "127.0.0.1")
         .config("spark.pyspark.python", sys.executable)
         .config("spark.pyspark.driver.python", sys.executable)
     )

@@ -159,6 +159,11 @@ def rfm_summary(
     end = (
         as_of_instant(observation_end) if observation_end is not None else max_instant(base, time_col)
     )
+    if end is not None:
+        # rows in periods after the end's never count; dropping them here also keeps a customer seen only
+        # later out of the per-customer run, as on one machine
+        bound = _next_period_start(end, freq)
+        base = base.where(F.col(time_col).cast("timestamp") < F.lit(bound))
     fields = [
         StructField(customer_col, transactions.schema[customer_col].dataType, True),
         StructField("frequency", LongType(), True),
@@ -180,6 +185,18 @@ def rfm_summary(
         )
 
     return base.groupBy(customer_col).applyInArrow(per_customer, StructType(fields))
+
+
+def _next_period_start(end: dt.datetime, freq: Freq) -> dt.datetime:
+    """The first instant of the period after the one holding ``end`` (UTC days, Monday weeks, months)."""
+    day = end.astimezone(dt.timezone.utc).date()
+    if freq == "D":
+        nxt = day + dt.timedelta(days=1)
+    elif freq == "W":
+        nxt = day + dt.timedelta(days=7 - day.weekday())
+    else:
+        nxt = dt.date(day.year + day.month // 12, day.month % 12 + 1, 1)
+    return dt.datetime(nxt.year, nxt.month, nxt.day, tzinfo=dt.timezone.utc)
 
 
 def fit(model: type[_Model], summary: DataFrame, **options: Any) -> _Model:
