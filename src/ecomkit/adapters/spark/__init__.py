@@ -40,6 +40,7 @@ from ecomkit.adapters.spark._cleaning import (
 )
 from ecomkit.adapters.spark._frames import local_session, spark_schema, to_arrow, to_spark
 from ecomkit.adapters.spark._metrics import customer_metrics, fit, order_metrics, rfm_summary
+from ecomkit.adapters.spark._quality import profile
 
 __all__ = [
     "SparkValidation",
@@ -51,6 +52,7 @@ __all__ = [
     "impute_statistics",
     "local_session",
     "order_metrics",
+    "profile",
     "rfm_summary",
     "spark_schema",
     "to_arrow",
