@@ -15,14 +15,14 @@ from hypothesis import strategies as st
 
 pytest.importorskip("pyspark", reason="the Spark adapter tests need the 'spark' extra (PySpark 4)")
 
-from pyspark.sql import DataFrame, SparkSession  # noqa: E402
-from pyspark.sql import functions as F  # noqa: E402
+from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import functions as F
 
-from ecomkit import cleaning, datasets  # noqa: E402
-from ecomkit.adapters import spark as eks  # noqa: E402
-from ecomkit.cleaning import rules  # noqa: E402
-from ecomkit.connectors.files import read_olist  # noqa: E402
-from ecomkit.pipeline.stages import ITEM_RULES  # noqa: E402
+from ecomkit import cleaning, datasets
+from ecomkit.adapters import spark as eks
+from ecomkit.cleaning import rules
+from ecomkit.connectors.files import read_olist
+from ecomkit.pipeline.stages import ITEM_RULES
 
 LAYOUTS = ("spread", "skewed")
 ITEM_ORDER = [("order_id", "ascending"), ("line_number", "ascending"), ("unit_price", "ascending")]
@@ -33,7 +33,7 @@ def spark() -> Iterator[SparkSession]:
     warnings.filterwarnings("ignore", category=FutureWarning)
     session = eks.local_session(cores=2, shuffle_partitions=4)
     session.sparkContext.setLogLevel("ERROR")
-    yield session
+    return session
 
 
 @pytest.fixture(scope="module")
@@ -64,7 +64,9 @@ CHECKS = [
     rules.not_null("unit_price"),
     rules.between("freight", 0, 500, severity="warn"),
     rules.unique("order_id", "line_number"),
-    rules.not_future("shipping_limit_at", now=dt.datetime(2025, 6, 1, tzinfo=dt.timezone.utc), severity="warn"),
+    rules.not_future(
+        "shipping_limit_at", now=dt.datetime(2025, 6, 1, tzinfo=dt.timezone.utc), severity="warn"
+    ),
 ]
 
 
@@ -104,7 +106,9 @@ def test_coerce_equals_single_machine(spark: SparkSession) -> None:
             "amount": ["12.34", "1e400", "7", None, "0.015"] * 8,
         }
     )
-    target = pa.schema([("price", pa.float64()), ("at", pa.timestamp("us", "UTC")), ("amount", pa.decimal128(10, 2))])
+    target = pa.schema(
+        [("price", pa.float64()), ("at", pa.timestamp("us", "UTC")), ("amount", pa.decimal128(10, 2))]
+    )
     df, table = frame(spark, raw, "spread")
     result = eks.coerce(df, target)
     expected = cleaning.coerce(table, target)
@@ -123,8 +127,11 @@ def test_impute_statistics_are_exact(spark: SparkSession, synth: datasets.Synthe
     )
     for column in ("unit_price", "product_id", "quantity"):
         strategy = {"unit_price": "median", "product_id": "mode", "quantity": "median"}[column]
-        holes = items.set_column(items.schema.get_field_index(column), items.schema.field(column),
-                                 pa.nulls(items.num_rows, items.schema.field(column).type))
+        holes = items.set_column(
+            items.schema.get_field_index(column),
+            items.schema.field(column),
+            pa.nulls(items.num_rows, items.schema.field(column).type),
+        )
         probe = pa.concat_tables([items, holes.slice(0, 1)])
         expected = cleaning.impute(probe, {column: strategy}).column(column)[-1].as_py()
         assert stats[column] == expected
@@ -132,7 +139,9 @@ def test_impute_statistics_are_exact(spark: SparkSession, synth: datasets.Synthe
 
 
 @pytest.mark.parametrize("layout", LAYOUTS)
-def test_impute_equals_single_machine(spark: SparkSession, synth: datasets.SyntheticData, layout: str) -> None:
+def test_impute_equals_single_machine(
+    spark: SparkSession, synth: datasets.SyntheticData, layout: str
+) -> None:
     df, items = frame(spark, synth.order_items, layout)
     strategies = {"unit_price": "median", "product_id": "mode", "quantity": 1}
     got = eks.to_arrow(eks.impute(df, strategies))
@@ -185,8 +194,13 @@ def test_dedupe_exact_rows_and_keep_equals_single_machine(
 )
 def test_dedupe_latest_any_layout(spark: SparkSession, keys: list[str | None], partitions: int) -> None:
     n = len(keys)
-    table = pa.table({"k": pa.array(keys, pa.string()), "v": pa.array([i % 4 for i in range(n)], pa.int64()),
-                      "i": pa.array(range(n), pa.int64())})
+    table = pa.table(
+        {
+            "k": pa.array(keys, pa.string()),
+            "v": pa.array([i % 4 for i in range(n)], pa.int64()),
+            "i": pa.array(range(n), pa.int64()),
+        }
+    )
     df = eks.to_spark(spark, table).repartition(partitions).cache()
     ordered = eks.to_arrow(df)
     got = eks.to_arrow(eks.dedupe(df, "k", order_by="v", keep="last")).sort_by("i")

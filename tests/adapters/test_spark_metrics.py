@@ -13,12 +13,12 @@ import pytest
 
 pytest.importorskip("pyspark", reason="the Spark adapter tests need the 'spark' extra (PySpark 4)")
 
-from pyspark.sql import DataFrame, SparkSession  # noqa: E402
-from pyspark.sql import functions as F  # noqa: E402
+from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import functions as F
 
-from ecomkit import datasets, metrics  # noqa: E402
-from ecomkit.adapters import spark as eks  # noqa: E402
-from ecomkit.connectors.files import read_olist  # noqa: E402
+from ecomkit import datasets, metrics
+from ecomkit.adapters import spark as eks
+from ecomkit.connectors.files import read_olist
 
 #: How the rows are laid out over partitions: spread round-robin (every key spans partitions) or all in
 #: one partition of six (five partitions with no rows).
@@ -30,7 +30,7 @@ def spark() -> Iterator[SparkSession]:
     warnings.filterwarnings("ignore", category=FutureWarning)
     session = eks.local_session(cores=2, shuffle_partitions=4)
     session.sparkContext.setLogLevel("ERROR")
-    yield session
+    return session
 
 
 @pytest.fixture(scope="module")
@@ -83,10 +83,14 @@ def test_customer_metrics_with_items_equal_single_machine(
     assert got.num_rows == expected.num_rows > 0
     assert got.equals(expected)
     # as_of was fixed once on the driver: one value on every row, the latest order
-    assert set(got.column("as_of").to_pylist()) == {max(orders.column("purchased_at").drop_null().to_pylist())}
+    assert set(got.column("as_of").to_pylist()) == {
+        max(orders.column("purchased_at").drop_null().to_pylist())
+    }
 
 
-def test_customer_metrics_explicit_as_of_and_options(spark: SparkSession, synth: datasets.SyntheticData) -> None:
+def test_customer_metrics_explicit_as_of_and_options(
+    spark: SparkSession, synth: datasets.SyntheticData
+) -> None:
     df, orders = frame(spark, synth.orders, "spread")
     as_of = dt.datetime(2024, 6, 30, tzinfo=dt.timezone.utc)
     got = eks.to_arrow(eks.customer_metrics(df, as_of=as_of, lifespan_months=12, margin=0.3))
@@ -144,7 +148,9 @@ def test_spark_schema_keeps_decimal_and_timestamp_types(spark: SparkSession) -> 
         {
             "id": pa.array(["a", "b"]),
             "amount": pa.array([Decimal("12.34"), None], pa.decimal128(12, 2)),
-            "at": pa.array([dt.datetime(2024, 1, 1, 12, tzinfo=dt.timezone.utc), None], pa.timestamp("us", "UTC")),
+            "at": pa.array(
+                [dt.datetime(2024, 1, 1, 12, tzinfo=dt.timezone.utc), None], pa.timestamp("us", "UTC")
+            ),
             "local": pa.array([dt.datetime(2024, 1, 1, 12), None], pa.timestamp("us")),
         }
     )

@@ -18,7 +18,7 @@ from pyspark.sql.pandas.types import to_arrow_schema
 from pyspark.sql.types import StringType, StructField, StructType
 
 from ecomkit import cleaning
-from ecomkit.adapters.spark._frames import SEQ, in_input_order, spark_schema, with_seq
+from ecomkit.adapters.spark._frames import by_key, in_input_order, spark_schema, with_seq
 from ecomkit.cleaning.dedupe import Keep
 from ecomkit.cleaning.impute import STRATEGIES, _to_type, missing_mask
 from ecomkit.cleaning.rules import Custom, NotFuture, Rule, Unique
@@ -112,7 +112,10 @@ def resolve_rules(df: DataFrame, rules: Sequence[Rule], *, now: dt.datetime) -> 
             for column in rule.key:
                 present = present & F.col(column).isNotNull()
             repeated = (
-                df.where(present).groupBy(*rule.key).count().where(F.col("count") > 1)
+                df.where(present)
+                .groupBy(*rule.key)
+                .count()
+                .where(F.col("count") > 1)
                 .select(*rule.key, F.lit(True).alias(flag))
             )
             df = df.join(repeated, on=list(rule.key), how="left")
@@ -142,7 +145,9 @@ def _internal(name: str) -> bool:
     return name.startswith("__ecomkit_")
 
 
-def _split(out: DataFrame, original: Sequence[str], *, valid_columns: Sequence[Any], cache: bool) -> SparkValidation:
+def _split(
+    out: DataFrame, original: Sequence[str], *, valid_columns: Sequence[Any], cache: bool
+) -> SparkValidation:
     if cache:
         out = out.persist(StorageLevel.MEMORY_AND_DISK)
     # coalesce marks the columns non-nullable, as in the one-machine quarantine (they never are null there)
@@ -158,7 +163,9 @@ def _split(out: DataFrame, original: Sequence[str], *, valid_columns: Sequence[A
     )
 
 
-def _labelled(table: pa.Table, kind: str, rule: pa.Array | None = None, reason: pa.Array | None = None) -> pa.Table:
+def _labelled(
+    table: pa.Table, kind: str, rule: pa.Array | None = None, reason: pa.Array | None = None
+) -> pa.Table:
     n = table.num_rows
     table = table.append_column("rule", rule if rule is not None else pa.nulls(n, pa.string()))
     table = table.append_column("reason", reason if reason is not None else pa.nulls(n, pa.string()))
@@ -253,7 +260,9 @@ def coerce(df: DataFrame, schema: pa.Schema, *, cache: bool = True) -> SparkVali
                 rows = result.invalid.drop_columns(["row", "rule", "reason"])
                 for name, alias in cast_names.items():
                     rows = rows.append_column(alias, pa.nulls(rows.num_rows, schema.field(name).type))
-                labelled = _labelled(rows, "error", result.invalid.column("rule"), result.invalid.column("reason"))
+                labelled = _labelled(
+                    rows, "error", result.invalid.column("rule"), result.invalid.column("reason")
+                )
                 yield from labelled.to_batches()
 
     out_schema = StructType(
@@ -268,7 +277,9 @@ def coerce(df: DataFrame, schema: pa.Schema, *, cache: bool = True) -> SparkVali
     return _split(out, original, valid_columns=valid_columns, cache=cache)
 
 
-def _any_failure(masks: Mapping[str, np.ndarray[Any, np.dtype[np.bool_]]], n: int) -> np.ndarray[Any, np.dtype[np.bool_]]:
+def _any_failure(
+    masks: Mapping[str, np.ndarray[Any, np.dtype[np.bool_]]], n: int
+) -> np.ndarray[Any, np.dtype[np.bool_]]:
     failed = np.zeros(n, dtype=bool)
     for mask in masks.values():
         failed |= mask
@@ -311,7 +322,9 @@ def impute_statistics(df: DataFrame, strategies: Mapping[str, Any]) -> dict[str,
             try:
                 out[column] = pa.scalar(strategy).cast(kind).as_py()
             except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError) as exc:
-                raise ConfigError(f"column {column!r}: cannot fill {kind} with the constant {strategy!r}") from exc
+                raise ConfigError(
+                    f"column {column!r}: cannot fill {kind} with the constant {strategy!r}"
+                ) from exc
             continue
         if strategy == "zero":
             if not numeric:
@@ -330,7 +343,9 @@ def impute_statistics(df: DataFrame, strategies: Mapping[str, Any]) -> dict[str,
             continue
         stat = _mean(present, column) if strategy == "mean" else _median(present, column)
         if stat is None:
-            raise ValidationError(f"cannot impute column {column!r} with {strategy!r}: it has no present value")
+            raise ValidationError(
+                f"cannot impute column {column!r} with {strategy!r}: it has no present value"
+            )
         out[column] = _to_type(pa.array([stat], pa.float64()), kind)[0].as_py()
     return out
 
@@ -431,21 +446,39 @@ def impute(
 def _impute_by(
     df: DataFrame, strategies: Mapping[str, Any], groups: list[str], overall: Mapping[str, pa.Scalar]
 ) -> DataFrame:
+    # A group without any present value takes the global statistic. Which groups those are is a global
+    # fact, found by one aggregation and joined back as a flag (null-safe, so a null group is a group).
+    flagged = with_seq(df)  # the input order, fixed before the joins
+    flags: dict[str, str] = {}
+    for i, (column, strategy) in enumerate(strategies.items()):
+        if not (isinstance(strategy, str) and strategy in ("mean", "median", "mode")):
+            continue
+        flag = f"{_FLAG}empty_{i}"
+        present = _present_expr(df, column).cast("int")
+        empty = df.groupBy(*groups).agg((F.max(present) == 0).alias(flag))
+        condition = [flagged[g].eqNullSafe(empty[g]) for g in groups]
+        flagged = flagged.join(empty, on=condition, how="left").drop(*[empty[g] for g in groups])
+        flags[column] = flag
+    fallback = dict(overall)
+
     def per_group(table: pa.Table) -> pa.Table:
         table = in_input_order(table)
-        local: dict[str, Any] = {}
-        for column, strategy in strategies.items():
-            missing = missing_mask(table.column(column))
-            present = table.num_rows - int(pc.sum(missing).as_py() or 0)
-            if isinstance(strategy, str) and strategy in ("mean", "median", "mode") and present == 0:
-                index = table.schema.get_field_index(column)
-                filled = pc.if_else(missing, overall[column], table.column(column))
-                table = table.set_column(index, table.schema.field(column), filled)
-            else:
-                local[column] = strategy
-        return cleaning.impute(table, local, by=groups) if local else table
+        for column, flag in flags.items():
+            index = table.schema.get_field_index(column)
+            use_global = pc.and_(pc.fill_null(table.column(flag), False), missing_mask(table.column(column)))
+            filled = pc.if_else(use_global, fallback[column], table.column(column))
+            table = table.set_column(index, table.schema.field(column), filled)
+        table = table.drop_columns(list(flags.values()))
+        return cleaning.impute(table, strategies, by=groups)
 
-    return with_seq(df).groupBy(*groups).applyInArrow(per_group, df.schema)
+    return by_key(flagged, groups).applyInArrow(per_group, df.schema)
+
+
+def _present_expr(df: DataFrame, column: str) -> Any:
+    present = F.col(column).isNotNull()
+    if df.schema[column].dataType.typeName() in ("double", "float"):
+        present = present & ~F.isnan(F.col(column))
+    return present
 
 
 def dedupe(
@@ -488,4 +521,4 @@ def dedupe(
     def per_key(table: pa.Table) -> pa.Table:
         return cleaning.dedupe(in_input_order(table), key_list, keep=keep, order_by=order_list or None)
 
-    return with_seq(df).groupBy(*group).applyInArrow(per_key, df.schema)
+    return by_key(df, group).applyInArrow(per_key, df.schema)

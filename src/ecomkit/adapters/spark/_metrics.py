@@ -12,9 +12,18 @@ from pyspark.sql import functions as F
 from pyspark.sql.types import DoubleType, LongType, StructField, StructType
 
 from ecomkit import metrics
-from ecomkit.adapters.spark._frames import SEQ, as_of_instant, in_input_order, max_instant, spark_schema, to_arrow, with_seq
-from ecomkit.metrics import BetaGeo, GammaGamma, ParetoNBD
+from ecomkit.adapters.spark._frames import (
+    SEQ,
+    as_of_instant,
+    by_key,
+    in_input_order,
+    max_instant,
+    spark_schema,
+    to_arrow,
+    with_seq,
+)
 from ecomkit.errors import ConfigError, MissingColumnError
+from ecomkit.metrics import BetaGeo, GammaGamma, ParetoNBD
 from ecomkit.metrics.customers import CUSTOMER_METRICS
 from ecomkit.metrics.orders import ORDER_METRICS
 from ecomkit.metrics.rfm import Freq
@@ -50,12 +59,12 @@ def order_metrics(items: DataFrame) -> DataFrame:
     """
     _require(items, ["order_id", "quantity", "unit_price"], what="items")
     columns = ["order_id", "quantity", "unit_price", *(["freight"] if "freight" in items.columns else [])]
-    source = with_seq(items.select(*columns))
+    source = items.select(*columns)
 
     def per_order(table: pa.Table) -> pa.Table:
         return metrics.order_metrics(in_input_order(table))
 
-    return source.groupBy("order_id").applyInArrow(per_order, spark_schema(ORDER_METRICS))
+    return by_key(source, ["order_id"]).applyInArrow(per_order, spark_schema(ORDER_METRICS))
 
 
 def customer_metrics(
@@ -94,7 +103,9 @@ def customer_metrics(
     if "total_amount" not in orders.columns and items is None:
         raise MissingColumnError("total_amount", list(orders.columns), what="orders (and no items given)")
     total: Column = (
-        F.col("total_amount").cast("double") if "total_amount" in orders.columns else F.lit(None).cast("double")
+        F.col("total_amount").cast("double")
+        if "total_amount" in orders.columns
+        else F.lit(None).cast("double")
     )
     base = with_seq(orders).select(
         "order_id", "customer_id", "purchased_at", total.alias("total_amount"), SEQ
@@ -115,7 +126,7 @@ def customer_metrics(
             in_input_order(table), lifespan_months=months, margin=share, as_of=end
         )
 
-    return base.groupBy("customer_id").applyInArrow(per_customer, spark_schema(CUSTOMER_METRICS))
+    return by_key(base, ["customer_id"]).applyInArrow(per_customer, spark_schema(CUSTOMER_METRICS))
 
 
 def rfm_summary(
@@ -154,11 +165,9 @@ def rfm_summary(
         raise ConfigError(f"freq must be one of 'D', 'W', 'M'; got {freq!r}")
     needed = [customer_col, time_col, *([value_col] if value_col else [])]
     _require(transactions, needed, what="transactions")
-    base = with_seq(transactions.select(*needed))
+    base = transactions.select(*needed)
     base = base.where(F.col(customer_col).isNotNull() & F.col(time_col).isNotNull())
-    end = (
-        as_of_instant(observation_end) if observation_end is not None else max_instant(base, time_col)
-    )
+    end = as_of_instant(observation_end) if observation_end is not None else max_instant(base, time_col)
     if end is not None:
         # rows in periods after the end's never count; dropping them here also keeps a customer seen only
         # later out of the per-customer run, as on one machine
@@ -184,7 +193,7 @@ def rfm_summary(
             include_first=include_first,
         )
 
-    return base.groupBy(customer_col).applyInArrow(per_customer, StructType(fields))
+    return by_key(base, [customer_col]).applyInArrow(per_customer, StructType(fields))
 
 
 def _next_period_start(end: dt.datetime, freq: Freq) -> dt.datetime:

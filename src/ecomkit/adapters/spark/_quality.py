@@ -186,7 +186,9 @@ def _histogram(df: DataFrame, name: str, kind: str, lo: Any, hi: Any) -> tuple[t
         value = F.unix_micros(F.col(name).cast("timestamp"))
         keep = F.col(name).isNotNull()
     index = F.least(F.floor((value - F.lit(lo)) / F.lit(width)).cast("int"), F.lit(_BINS - 1))
-    counts = {int(r["b"]): int(r["count"]) for r in df.where(keep).groupBy(index.alias("b")).count().collect()}
+    counts = {
+        int(r["b"]): int(r["count"]) for r in df.where(keep).groupBy(index.alias("b")).count().collect()
+    }
     bins = 1 if lo == hi else _BINS
     return tuple((lo + b * width, lo + (b + 1) * width, counts.get(b, 0)) for b in range(bins))
 
