@@ -188,24 +188,27 @@ class DbapiReader(_Reader):
         """Execute ``stmt``; yield batches of at most ``batch_size`` rows (the first may be empty)."""
         assert self._conn is not None
         with self.errors():
-            result = self._conn.execution_options(stream_results=True).execute(stmt, dict(self.params or {}))
-            cursor = result.cursor
-            names = [d[0] for d in cursor.description]
+            # yield_per streams through a server-side cursor, holding at most batch_size rows.
+            result = self._conn.execution_options(yield_per=self.batch_size).execute(
+                stmt, dict(self.params or {})
+            )
+            names = list(result.keys())
         try:
-            first = True
+            partitions = result.partitions()
+            yielded = False
             while True:
                 with self.errors():
-                    rows = cursor.fetchmany(self.batch_size)
-                if not rows and not first:
+                    rows = next(partitions, None)
+                if rows is None:
                     break
-                first = False
                 batch = batch_from_rows(rows, names, self.types)
                 for field in batch.schema:  # later batches keep the types the first one settled on
                     if self.types.get(field.name) is None and field.type != pa.null():
                         self.types[field.name] = field.type
+                yielded = True
                 yield batch
-                if not rows:
-                    break
+            if not yielded:
+                yield batch_from_rows([], names, self.types)
         finally:
             with contextlib.suppress(Exception):
                 result.close()

@@ -217,7 +217,7 @@ def _select(
     for name in plan.fetch:
         column = rel.c[name]
         exprs.append(
-            sa.cast(column, sa.Text).label(name) if text_cast and needs_text_cast(column.type) else column
+            sa.cast(column, sa.Unicode).label(name) if text_cast and needs_text_cast(column.type) else column
         )
     stmt = sa.select(*exprs).select_from(rel)
     if plan.cursor is None:
