@@ -104,7 +104,7 @@ def test_columns_selects_and_orders(shop: str) -> None:
 def test_missing_table_and_column_are_named(shop: str) -> None:
     with pytest.raises(DatabaseError, match="table 'nope' does not exist"):
         sql.read(shop, "nope")
-    with pytest.raises(DatabaseError, match="has no column 'nope'.*available: id, updated_at"):
+    with pytest.raises(DatabaseError, match=r"has no column 'nope'.*available: id, updated_at"):
         sql.read_batches(shop, "orders", columns=["id", "nope"])
     with pytest.raises(DatabaseError, match="has no column 'changed'"):
         sql.read_batches(shop, "orders", cursor="changed")

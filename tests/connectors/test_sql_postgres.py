@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import decimal
-import uuid
 from collections.abc import Iterator
 from typing import Any
 
@@ -218,7 +217,7 @@ def test_connection_dropped_mid_read(postgres_url: str, engine: sa.Engine) -> No
             "WHERE datname = current_database() AND pid <> pg_backend_pid()"
         ).scalar_one()
     assert killed >= 1
-    with pytest.raises(DatabaseError, match="reading table 'dropped' from .*failed") as info:
+    with pytest.raises(DatabaseError, match=r"reading table 'dropped' from .*failed") as info:
         next(iterator)
     assert "sekrit-pw" not in str(info.value)
     assert "***" in str(info.value)

@@ -170,15 +170,13 @@ class DbapiReader(_Reader):
     def __exit__(
         self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
+        if kind is not None:
+            self._drop()  # a connection in an unknown state does not go back to the pool
+            return
         conn, self._conn = self._conn, None
         if conn is None:
             return
-        if kind is not None:
-            # Abandoned mid-read (or failed): an unbuffered MySQL cursor would drain the rest of the
-            # result on close, so drop the connection from the pool instead.
-            with contextlib.suppress(Exception):
-                conn.invalidate()
-        elif self._mysql_zone is not None:
+        if self._mysql_zone is not None:
             with contextlib.suppress(sa.exc.SQLAlchemyError):
                 conn.execute(sa.text("SET time_zone = :zone"), {"zone": self._mysql_zone})
         with contextlib.suppress(Exception):
@@ -209,9 +207,37 @@ class DbapiReader(_Reader):
                 yield batch
             if not yielded:
                 yield batch_from_rows([], names, self.types)
+        except BaseException:
+            # Abandoned (GeneratorExit) or failed mid-result: closing an unbuffered MySQL cursor would
+            # first read the rest of the result, so drop the connection before the result is closed.
+            raw = getattr(result, "cursor", None)
+            self._drop()
+            if raw is not None and type(raw).__module__.startswith("pymysql"):
+                _detach_unbuffered(raw)
+            raise
         finally:
             with contextlib.suppress(Exception):
                 result.close()
+
+    def _drop(self) -> None:
+        conn, self._conn = self._conn, None
+        if conn is not None:
+            with contextlib.suppress(Exception):
+                conn.invalidate()
+            with contextlib.suppress(Exception):
+                conn.close()
+
+
+def _detach_unbuffered(cursor: Any) -> None:
+    """Forget pymysql's unbuffered result once its connection is closed.
+
+    ``SSCursor.close`` and ``MySQLResult.__del__`` would otherwise try to read the rest of the result
+    from the closed socket (and fail in a destructor). The tests that abandon a MySQL read guard this.
+    """
+    result = getattr(cursor, "_result", None)
+    if result is not None and hasattr(result, "unbuffered_active"):
+        result.unbuffered_active = False
+    cursor.connection = None
 
 
 def concat_batches(batches: list[pa.RecordBatch]) -> pa.RecordBatch:
