@@ -14,25 +14,17 @@ from sqlalchemy.dialects import mssql
 
 from ecomkit.connectors import sql
 from ecomkit.connectors.progress import Progress
+from ecomkit.connectors.state import JsonState, MemoryState, State
 from ecomkit.errors import CastError, ConfigError, DatabaseError, StateError
 
 WEIRD = 'weird"; drop table x; --'
 WEIRD_COLUMN = 'it\'s "quoted"; --'
 
 
-class DictState:
-    """The smallest store with the State interface (get/set), kept in a dict."""
-
-    def __init__(self) -> None:
-        self.data: dict[str, Any] = {}
-        self.writes = 0
-
-    def get(self, key: str, default: Any = None) -> Any:
-        return self.data.get(key, default)
-
-    def set(self, key: str, value: Any) -> None:
-        self.writes += 1
-        self.data[key] = value
+def stored(state: State) -> Any:
+    """The one watermark a test's state holds."""
+    (key,) = state.keys()
+    return state.get(key)
 
 
 @pytest.fixture
@@ -136,21 +128,20 @@ def test_injection_through_names_is_quoted(tmp_path: Path) -> None:
     engine.dispose()
 
 
-def test_incremental_reads_in_cursor_key_order_and_resumes_from_state(shop: str) -> None:
-    state = DictState()
+def test_incremental_reads_in_cursor_key_order_and_resumes_from_state(shop: str, tmp_path: Path) -> None:
+    path = tmp_path / "sync-state.json"  # a path: the JSON state store of ecomkit.connectors.state
     seen: list[int] = []
-    iterator = sql.read_batches(shop, "orders", cursor="updated_at", batch_size=4, state=state)
+    iterator = sql.read_batches(shop, "orders", cursor="updated_at", batch_size=4, state=path)
     first = next(iterator)
-    assert state.writes == 0  # nothing committed until the consumer comes back for more
+    assert not path.exists()  # nothing committed until the consumer comes back for more
     seen += first.column("id").to_pylist()
     second = next(iterator)
     seen += second.column("id").to_pylist()
-    stored = (
-        state.data["sql::" + "orders"] if "sql::orders" in state.data else next(iter(state.data.values()))
-    )
-    assert stored["key"] == first.column("id")[-1].as_py()
+    state = JsonState(path)
+    assert state.keys() == [f"sql:{sa.make_url(shop).database}:orders"]  # sql:<database>:<table>
+    assert stored(state)["key"] == first.column("id")[-1].as_py()
     iterator.close()  # the consumer stops: the second batch was never confirmed
-    rest = sql.read(shop, "orders", cursor="updated_at", batch_size=4, state=state)
+    rest = sql.read(shop, "orders", cursor="updated_at", batch_size=4, state=path)
     seen += rest.column("id").to_pylist()
     # the second batch is read again (it was not confirmed), nothing is lost
     assert sorted(set(seen)) == list(range(1, 51))
@@ -159,6 +150,7 @@ def test_incremental_reads_in_cursor_key_order_and_resumes_from_state(shop: str)
     again = sql.read(shop, "orders", cursor="updated_at", state=state)
     assert again.num_rows == 0
     assert again.column_names == ["id", "updated_at", "total", "status", "paid", "placed_on", "weight"]
+    assert again.schema.field("total").type == pa.decimal128(12, 2)
 
 
 def test_since_value_is_inclusive_and_watermark_is_exclusive(shop: str) -> None:
@@ -179,7 +171,7 @@ def test_rows_with_null_cursor_are_not_part_of_incremental_reads(shop: str) -> N
 
 
 def test_state_for_other_columns_is_refused(shop: str) -> None:
-    state = DictState()
+    state = MemoryState()
     sql.read(shop, "orders", cursor="updated_at", state=state)
     with pytest.raises(StateError, match="cursor 'updated_at'"):
         sql.read(shop, "orders", cursor="placed_on", state=state)
@@ -194,7 +186,7 @@ def test_queries_select_and_text(shop: str) -> None:
     incremental = sql.read(shop, select, cursor="updated_at", key="id", batch_size=3)
     assert incremental.column("id").to_pylist() == list(range(1, 11))
     with pytest.raises(ConfigError, match="state_key"):
-        sql.read(shop, select, cursor="updated_at", key="id", state=DictState())
+        sql.read(shop, select, cursor="updated_at", key="id", state=MemoryState())
     with pytest.raises(ConfigError, match=r"text\(\.\.\.\)\.columns"):
         sql.read(shop, query, cursor="id")
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
-from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -13,20 +12,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from ecomkit.connectors import sql
+from ecomkit.connectors.state import MemoryState
 
 UTC = dt.timezone.utc
 BASE = dt.datetime(2025, 1, 1, tzinfo=UTC)
-
-
-class DictState:
-    def __init__(self) -> None:
-        self.data: dict[str, Any] = {}
-
-    def get(self, key: str, default: Any = None) -> Any:
-        return self.data.get(key, default)
-
-    def set(self, key: str, value: Any) -> None:
-        self.data[key] = value
 
 
 @pytest.fixture(params=["sqlite", "postgresql", "mysql"])
@@ -59,7 +48,7 @@ def _fill(url: str, cursors: list[int]) -> None:
     engine.dispose()
 
 
-@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(
     cursors=st.lists(st.integers(0, 4), max_size=40),
     batch_size=st.integers(1, 7),
@@ -70,7 +59,7 @@ def test_every_row_exactly_once_in_order(
 ) -> None:
     _fill(url, cursors)
     expected = sorted(((c, (i * 37) % 1009) for i, c in enumerate(cursors)))
-    state = DictState()
+    state = MemoryState()
     confirmed: list[int] = []
     for stop in stops:  # the consumer takes `stop` batches, then goes away
         iterator = sql.read_batches(url, "ties", cursor="updated_at", batch_size=batch_size, state=state)

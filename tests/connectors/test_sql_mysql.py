@@ -14,6 +14,7 @@ import pytest
 import sqlalchemy as sa
 
 from ecomkit.connectors import sql
+from ecomkit.connectors.state import MemoryState, State
 from ecomkit.errors import DatabaseError
 
 pytestmark = pytest.mark.mysql
@@ -24,15 +25,10 @@ WEIRD = "weird`; drop table x; -- 100%"
 WEIRD_COLUMN = 'it\'s "quoted" %s; --'
 
 
-class DictState:
-    def __init__(self) -> None:
-        self.data: dict[str, Any] = {}
-
-    def get(self, key: str, default: Any = None) -> Any:
-        return self.data.get(key, default)
-
-    def set(self, key: str, value: Any) -> None:
-        self.data[key] = value
+def stored(state: State) -> Any:
+    """The one watermark a test's state holds."""
+    (key,) = state.keys()
+    return state.get(key)
 
 
 @pytest.fixture(scope="module")
@@ -153,11 +149,11 @@ def test_abandoning_a_read_releases_the_connection(mysql_url: str, big: str) -> 
 
 
 def test_incremental_over_datetime_ties(mysql_url: str, big: str) -> None:
-    state = DictState()
+    state = MemoryState()
     since = dt.datetime(2025, 1, 1, 0, 49, 59)  # second 2999: ids 29_990..30_000
     first = sql.read(mysql_url, big, cursor="seen", since=since, batch_size=3, state=state)
     assert first.column("id").to_pylist() == list(range(29_990, 30_001))
-    assert next(iter(state.data.values()))["key"] == 30_000
+    assert stored(state)["key"] == 30_000
     assert sql.read(mysql_url, big, cursor="seen", state=state).num_rows == 0
 
 
@@ -186,7 +182,7 @@ def test_missing_table_and_column(mysql_url: str, big: str) -> None:
 
 
 def test_connection_killed_mid_read(mysql_url: str, big: str, engine: sa.Engine) -> None:
-    state = DictState()
+    state = MemoryState()
     iterator = sql.read_batches(mysql_url, big, cursor="id", batch_size=500, state=state)
     first = next(iterator)
     with engine.connect() as conn:
@@ -197,7 +193,7 @@ def test_connection_killed_mid_read(mysql_url: str, big: str, engine: sa.Engine)
             conn.exec_driver_sql(f"KILL {int(connection_id)}")
     with pytest.raises(DatabaseError, match="reading table 'big'"):
         next(iterator)
-    assert next(iter(state.data.values()))["key"] is None  # cursor "id" is the primary key: no key
-    assert next(iter(state.data.values()))["cursor"] == first.column("id")[-1].as_py() == 500
+    assert stored(state)["key"] is None  # cursor "id" is the primary key: no key
+    assert stored(state)["cursor"] == first.column("id")[-1].as_py() == 500
     resumed = next(sql.read_batches(mysql_url, big, cursor="id", batch_size=500, state=state))
     assert resumed.column("id")[0].as_py() == 501

@@ -12,6 +12,7 @@ import pytest
 import sqlalchemy as sa
 
 from ecomkit.connectors import sql
+from ecomkit.connectors.state import MemoryState, State
 from ecomkit.errors import DatabaseError
 
 pytestmark = pytest.mark.postgres
@@ -21,15 +22,10 @@ WEIRD_COLUMN = 'it\'s "quoted" %s; --'
 UTC = dt.timezone.utc
 
 
-class DictState:
-    def __init__(self) -> None:
-        self.data: dict[str, Any] = {}
-
-    def get(self, key: str, default: Any = None) -> Any:
-        return self.data.get(key, default)
-
-    def set(self, key: str, value: Any) -> None:
-        self.data[key] = value
+def stored(state: State) -> Any:
+    """The one watermark a test's state holds."""
+    (key,) = state.keys()
+    return state.get(key)
 
 
 @pytest.fixture(scope="module")
@@ -188,7 +184,7 @@ def _events(engine: sa.Engine, name: str, count: int) -> None:
 
 def test_rows_inserted_during_a_read(postgres_url: str, engine: sa.Engine) -> None:
     _events(engine, "live", 30)
-    state = DictState()
+    state = MemoryState()
     iterator = sql.read_batches(postgres_url, "live", cursor="updated_at", batch_size=10, state=state)
     first = next(iterator)
     mark = sql.Watermark(first.column("updated_at")[-1].as_py(), first.column("id")[-1].as_py())
@@ -208,7 +204,7 @@ def test_rows_inserted_during_a_read(postgres_url: str, engine: sa.Engine) -> No
 def test_connection_dropped_mid_read(postgres_url: str, engine: sa.Engine) -> None:
     _events(engine, "dropped", 40)
     secret_url = sa.make_url(postgres_url).set(password="sekrit-pw").render_as_string(hide_password=False)
-    state = DictState()
+    state = MemoryState()
     iterator = sql.read_batches(secret_url, "dropped", cursor="updated_at", batch_size=10, state=state)
     first = next(iterator)
     with engine.connect() as conn:
@@ -221,8 +217,7 @@ def test_connection_dropped_mid_read(postgres_url: str, engine: sa.Engine) -> No
         next(iterator)
     assert "sekrit-pw" not in str(info.value)
     assert "***" in str(info.value)
-    stored = next(iter(state.data.values()))
-    assert stored["key"] == first.column("id")[-1].as_py() == 10  # advanced past batch 1 only
+    assert stored(state)["key"] == first.column("id")[-1].as_py() == 10  # advanced past batch 1 only
     rest = sql.read(secret_url, "dropped", cursor="updated_at", batch_size=10, state=state)
     ids = first.column("id").to_pylist() + rest.column("id").to_pylist()
     assert ids == sorted(ids)

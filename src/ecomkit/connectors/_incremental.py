@@ -10,23 +10,32 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import decimal
+import os
 import uuid
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 
+from ecomkit.connectors.state import State, open_state
 from ecomkit.errors import StateError
 
-__all__ = ["ObjectIdText", "StateLike", "Watermark", "decode_value", "encode_value", "load", "save"]
+__all__ = [
+    "ObjectIdText",
+    "StateSpec",
+    "Watermark",
+    "decode_value",
+    "encode_value",
+    "load",
+    "resolve_state",
+    "save",
+]
+
+#: What ``state=`` accepts: a State, a JSON file path, a database URL (see ``open_state``), or None.
+StateSpec = State | str | os.PathLike[str] | None
 
 
-class StateLike(Protocol):
-    """What an incremental read needs of a sync-state store (``ecomkit.connectors.state.State``)."""
-
-    def get(self, key: str, default: Any = None) -> Any:
-        """The committed value of ``key``, or ``default``."""
-
-    def set(self, key: str, value: Any) -> None:
-        """Commit ``value`` under ``key``."""
+def resolve_state(spec: StateSpec) -> State | None:
+    """The State for ``state=`` (``None`` stays ``None``: no watermark is kept)."""
+    return None if spec is None else open_state(spec)
 
 
 @dataclass(frozen=True)
@@ -98,7 +107,7 @@ def decode_value(value: Any) -> Any:
     return decoder(value["value"])
 
 
-def load(state: StateLike, key: str, *, cursor: str, key_column: str | None) -> Watermark | None:
+def load(state: State, key: str, *, cursor: str, key_column: str | None) -> Watermark | None:
     """The watermark stored under ``key``, checked against the columns of this read.
 
     Raises:
@@ -117,7 +126,7 @@ def load(state: StateLike, key: str, *, cursor: str, key_column: str | None) -> 
     return Watermark(decode_value(stored["cursor"]), decode_value(stored.get("key")))
 
 
-def save(state: StateLike, key: str, mark: Watermark, *, cursor: str, key_column: str | None) -> None:
+def save(state: State, key: str, mark: Watermark, *, cursor: str, key_column: str | None) -> None:
     """Commit ``mark`` under ``key``."""
     state.set(
         key,

@@ -33,8 +33,9 @@ from bson.codec_options import CodecOptions, TypeDecoder, TypeRegistry
 from bson.decimal128 import Decimal128
 
 from ecomkit.connectors import _incremental
-from ecomkit.connectors._incremental import ObjectIdText, StateLike, Watermark
+from ecomkit.connectors._incremental import ObjectIdText, StateSpec, Watermark, resolve_state
 from ecomkit.connectors.progress import ProgressHook, track
+from ecomkit.connectors.state import State
 from ecomkit.errors import ConfigError, DatabaseError, SourceDataError
 
 if TYPE_CHECKING:
@@ -346,7 +347,7 @@ def read_batches(
     batch_size: int = 10_000,
     flatten: bool = False,
     sample_size: int = 1_000,
-    state: StateLike | None = None,
+    state: StateSpec = None,
     state_key: str | None = None,
     progress: ProgressHook | None = None,
 ) -> Iterator[pa.RecordBatch]:
@@ -371,8 +372,9 @@ def read_batches(
         batch_size: the most documents per batch (also the server's cursor batch size).
         flatten: emit embedded documents as dotted columns (``address.city``) instead of structs.
         sample_size: how many matching documents schema inference looks at.
-        state: a sync-state store (``ecomkit.connectors.state.State``); a batch's watermark is committed
-            when the next batch is requested (or the read ends).
+        state: where the watermark is kept: a ``State`` from ``ecomkit.connectors.state``, a JSON file
+            path or a database URL (as for ``open_state``). A batch's watermark is committed when the
+            next batch is requested (or the read ends).
         state_key: the key of the watermark in ``state`` (default ``"mongo:<database>.<collection>"``).
         progress: called with a ``Progress`` after each batch.
 
@@ -395,6 +397,7 @@ def read_batches(
     if cursor_field is not None:
         _check_projection(projection, cursor_field)
     key = state_key or f"mongo:{database}.{collection}"
+    store = resolve_state(state)
     pairs = _run(
         uri_or_client,
         database,
@@ -407,15 +410,15 @@ def read_batches(
         batch_size=batch_size,
         flatten=flatten,
         sample_size=sample_size,
-        state=state,
+        state=store,
         state_key=key,
     )
-    return track(_commit(pairs, state, key, cursor_field), progress)
+    return track(_commit(pairs, store, key, cursor_field), progress)
 
 
 def _commit(
     pairs: Iterator[tuple[pa.RecordBatch, Watermark | None]],
-    state: StateLike | None,
+    state: State | None,
     key: str,
     cursor_field: str | None,
 ) -> Iterator[pa.RecordBatch]:
@@ -440,7 +443,7 @@ def _run(
     batch_size: int,
     flatten: bool,
     sample_size: int,
-    state: StateLike | None,
+    state: State | None,
     state_key: str,
 ) -> Iterator[tuple[pa.RecordBatch, Watermark | None]]:
     from pymongo.errors import PyMongoError
@@ -537,7 +540,7 @@ def read(
     batch_size: int = 10_000,
     flatten: bool = False,
     sample_size: int = 1_000,
-    state: StateLike | None = None,
+    state: StateSpec = None,
     state_key: str | None = None,
     progress: ProgressHook | None = None,
 ) -> pa.Table:
@@ -554,6 +557,7 @@ def read(
     if cursor_field is not None:
         _check_projection(projection, cursor_field)
     key = state_key or f"mongo:{database}.{collection}"
+    store = resolve_state(state)
     carrier: list[pa.RecordBatch] = []
     marks: list[Watermark] = []
 
@@ -570,7 +574,7 @@ def read(
             batch_size=batch_size,
             flatten=flatten,
             sample_size=sample_size,
-            state=state,
+            state=store,
             state_key=key,
         ):
             if batch.num_rows == 0:
@@ -582,6 +586,6 @@ def read(
 
     collected = list(track(batches(), progress)) or carrier[:1]
     table = pa.Table.from_batches(collected)
-    if state is not None and marks and cursor_field is not None:
-        _incremental.save(state, key, marks[0], cursor=cursor_field, key_column="_id")
+    if store is not None and marks and cursor_field is not None:
+        _incremental.save(store, key, marks[0], cursor=cursor_field, key_column="_id")
     return table

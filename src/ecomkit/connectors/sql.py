@@ -31,10 +31,11 @@ from sqlalchemy.sql.expression import SelectBase
 from ecomkit._sql import backend as _backend_of
 from ecomkit._sql import engine_for, redact
 from ecomkit.connectors import _incremental
-from ecomkit.connectors._incremental import StateLike, Watermark
+from ecomkit.connectors._incremental import StateSpec, Watermark, resolve_state
 from ecomkit.connectors._sql_fetch import AdbcReader, DbapiReader, adbc_available, concat_batches, rebatch
 from ecomkit.connectors._sql_types import arrow_type, cast_batch, needs_text_cast
 from ecomkit.connectors.progress import ProgressHook, track
+from ecomkit.connectors.state import State
 from ecomkit.errors import ConfigError, DatabaseError
 
 __all__ = ["Watermark", "read", "read_batches"]
@@ -105,7 +106,7 @@ def _plan(
     batch_size: int,
     params: Mapping[str, Any] | None,
     schema: pa.Schema | None,
-    state: StateLike | None,
+    state: State | None,
     state_key: str | None,
 ) -> _Plan:
     if not isinstance(batch_size, int) or isinstance(batch_size, bool) or batch_size < 1:
@@ -294,7 +295,7 @@ def _run(
                 return
 
 
-def _start(plan: _Plan, since: Any, state: StateLike | None) -> Watermark | None:
+def _start(plan: _Plan, since: Any, state: State | None) -> Watermark | None:
     if isinstance(since, Watermark):
         if plan.key is None and since.key is not None:
             raise ConfigError(f"since={since!r} has a key but the read has no key= column")
@@ -319,7 +320,7 @@ def read_batches(
     batch_size: int = 100_000,
     params: Mapping[str, Any] | None = None,
     schema: pa.Schema | None = None,
-    state: StateLike | None = None,
+    state: StateSpec = None,
     state_key: str | None = None,
     progress: ProgressHook | None = None,
 ) -> Iterator[pa.RecordBatch]:
@@ -344,8 +345,9 @@ def read_batches(
         batch_size: the most rows in one batch.
         params: values bound to a query's ``:name`` parameters.
         schema: Arrow types for some or all columns; they win over the mapped database types.
-        state: a sync-state store (``ecomkit.connectors.state.State``); the watermark of a batch is
-            committed when the next batch is requested (or the read ends), never before.
+        state: where the watermark is kept: a ``State`` from ``ecomkit.connectors.state``, a JSON file
+            path or a database URL (as for ``open_state``). A batch's watermark is committed when the
+            next batch is requested (or the read ends), never before.
         state_key: the key of the watermark in ``state`` (default ``"sql:<database>:<table>"``).
         progress: called with a ``Progress`` after each batch.
 
@@ -363,6 +365,7 @@ def read_batches(
         >>> batches = read_batches("sqlite:///shop.db", "orders", cursor="updated_at", key="id",
         ...                        since=datetime(2025, 1, 1))  # doctest: +SKIP
     """
+    store = resolve_state(state)
     plan = _plan(
         source,
         table_or_query,
@@ -373,24 +376,24 @@ def read_batches(
         batch_size=batch_size,
         params=params,
         schema=schema,
-        state=state,
+        state=store,
         state_key=state_key,
     )
-    start = _start(plan, since, state)
+    start = _start(plan, since, store)
     scalar_since = None if isinstance(since, Watermark) else since
     return track(
-        _commit(plan, _run(plan, start=start, since=scalar_since, batch_size=batch_size), state), progress
+        _commit(plan, _run(plan, start=start, since=scalar_since, batch_size=batch_size), store), progress
     )
 
 
-def _save(plan: _Plan, state: StateLike, mark: Watermark) -> None:
+def _save(plan: _Plan, state: State, mark: Watermark) -> None:
     assert plan.state_key is not None
     assert plan.cursor is not None
     _incremental.save(state, plan.state_key, mark, cursor=plan.cursor, key_column=plan.key)
 
 
 def _commit(
-    plan: _Plan, pairs: Iterator[tuple[pa.RecordBatch, Watermark | None]], state: StateLike | None
+    plan: _Plan, pairs: Iterator[tuple[pa.RecordBatch, Watermark | None]], state: State | None
 ) -> Iterator[pa.RecordBatch]:
     for batch, mark in pairs:
         if batch.num_rows == 0:
@@ -412,7 +415,7 @@ def read(
     batch_size: int = 100_000,
     params: Mapping[str, Any] | None = None,
     schema: pa.Schema | None = None,
-    state: StateLike | None = None,
+    state: StateSpec = None,
     state_key: str | None = None,
     progress: ProgressHook | None = None,
 ) -> pa.Table:
@@ -426,6 +429,7 @@ def read(
     Example:
         >>> orders = read("postgresql://shop@db/shop", "orders", columns=["id", "total"])  # doctest: +SKIP
     """
+    store = resolve_state(state)
     plan = _plan(
         source,
         table_or_query,
@@ -436,10 +440,10 @@ def read(
         batch_size=batch_size,
         params=params,
         schema=schema,
-        state=state,
+        state=store,
         state_key=state_key,
     )
-    start = _start(plan, since, state)
+    start = _start(plan, since, store)
     scalar_since = None if isinstance(since, Watermark) else since
     carrier: list[pa.RecordBatch] = []
     marks: list[Watermark] = []
@@ -457,6 +461,6 @@ def read(
     tables = [pa.Table.from_batches([b]) for b in batches]
     table = pa.concat_tables(tables, promote_options="permissive") if len(tables) > 1 else tables[0]
     last = marks[0] if marks else None
-    if state is not None and last is not None:
-        _save(plan, state, last)
+    if store is not None and last is not None:
+        _save(plan, store, last)
     return table

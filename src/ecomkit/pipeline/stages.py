@@ -77,7 +77,12 @@ class StageResult:
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-serializable data."""
-        return {"stage": self.stage, "rows": dict(self.rows), "scores": dict(self.scores), "seconds": self.seconds}
+        return {
+            "stage": self.stage,
+            "rows": dict(self.rows),
+            "scores": dict(self.scores),
+            "seconds": self.seconds,
+        }
 
 
 @dataclass(frozen=True)
@@ -124,7 +129,9 @@ def extract(spec: PipelineSpec) -> StageResult:
     src = spec.source
     manifest: dict[str, int] = {}
     if src.kind == "synthetic":
-        data = datasets.synthetic(src.orders, seed=src.seed, defects=datasets.Defects() if src.defects else None)
+        data = datasets.synthetic(
+            src.orders, seed=src.seed, defects=datasets.Defects() if src.defects else None
+        )
         tables = dict(data.tables)
         manifest = data.manifest.to_dict()
     else:
@@ -156,7 +163,9 @@ def clean(spec: PipelineSpec) -> StageResult:
     imputed with the product's median price.
     """
     started = time.perf_counter()
-    orders = cleaning.dedupe(_read(spec, "raw", "orders"), list(ORDER_KEY), keep="last", order_by="updated_at")
+    orders = cleaning.dedupe(
+        _read(spec, "raw", "orders"), list(ORDER_KEY), keep="last", order_by="updated_at"
+    )
     items = cleaning.dedupe(_read(spec, "raw", "order_items"), list(ITEM_KEY))
     checked_orders = cleaning.validate(_orders_with_totals(orders, items), list(ORDER_RULES))
     # A line whose order was quarantined is quarantined with it: the warehouse never holds orphan lines.
@@ -221,14 +230,18 @@ def quality_stage(spec: PipelineSpec) -> StageResult:
     deduped_items = cleaning.dedupe(raw_items, list(ITEM_KEY))
     before = {
         "orders": quality.profile(
-            _orders_with_totals(_read(spec, "raw", "orders"), deduped_items), rules=ORDER_RULES, keys=ORDER_KEY
+            _orders_with_totals(_read(spec, "raw", "orders"), deduped_items),
+            rules=ORDER_RULES,
+            keys=ORDER_KEY,
         ),
         "order_items": quality.profile(raw_items, rules=ITEM_RULES, keys=ITEM_KEY),
     }
     clean_items = _read(spec, "clean", "order_items")
     after = {
         "orders": quality.profile(
-            _orders_with_totals(_read(spec, "clean", "orders"), clean_items), rules=ORDER_RULES, keys=ORDER_KEY
+            _orders_with_totals(_read(spec, "clean", "orders"), clean_items),
+            rules=ORDER_RULES,
+            keys=ORDER_KEY,
         ),
         "order_items": quality.profile(clean_items, rules=ITEM_RULES, keys=ITEM_KEY),
     }
@@ -259,7 +272,9 @@ def quality_stage(spec: PipelineSpec) -> StageResult:
         time.perf_counter() - started,
     )
     if scores["orders_before"] < spec.quality_threshold:
-        raise QualityGateError(scores["orders_before"], spec.quality_threshold, what="incoming orders' quality score")
+        raise QualityGateError(
+            scores["orders_before"], spec.quality_threshold, what="incoming orders' quality score"
+        )
     return result
 
 
@@ -277,7 +292,9 @@ def metrics_stage(spec: PipelineSpec) -> StageResult:
     _write(_dir(spec, "metrics"), tables)
     clv = tables["customer_metrics"].column("clv")
     scores = {"mean_clv": float(pc.mean(clv).as_py() or 0.0), "customers": float(len(clv))}
-    return StageResult("metrics", {n: t.num_rows for n, t in tables.items()}, scores, time.perf_counter() - started)
+    return StageResult(
+        "metrics", {n: t.num_rows for n, t in tables.items()}, scores, time.perf_counter() - started
+    )
 
 
 def load(spec: PipelineSpec) -> StageResult:
@@ -287,9 +304,14 @@ def load(spec: PipelineSpec) -> StageResult:
     if not spec.target.is_url:
         Path(target).parent.mkdir(parents=True, exist_ok=True)
     rows: dict[str, int] = {}
-    plan = [("clean", name) for name in schema.SCHEMAS] + [("metrics", "order_metrics"), ("metrics", "customer_metrics")]
+    plan = [("clean", name) for name in schema.SCHEMAS] + [
+        ("metrics", "order_metrics"),
+        ("metrics", "customer_metrics"),
+    ]
     for part, name in plan:
-        result = warehouse.load(_read(spec, part, name), target, name, mode=spec.target.mode, key=list(_KEYS[name]))
+        result = warehouse.load(
+            _read(spec, part, name), target, name, mode=spec.target.mode, key=list(_KEYS[name])
+        )
         rows[name] = result.rows
     for name in ("orders", "order_items"):
         table = _read(spec, "quarantine", name)
