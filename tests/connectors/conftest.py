@@ -13,7 +13,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import sqlalchemy.orm  # noqa: F401  tests/conftest.py's database teardown calls sa.orm.close_all_sessions()
 
 
 def unavailable(reason: str) -> None:
