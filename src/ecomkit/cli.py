@@ -116,9 +116,7 @@ def _run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     if args.command == "ddl":
         from ecomkit.warehouse import timescale
 
-        sys.stdout.write(
-            timescale.render("ecommerce", version=args.timescale_version, target=args.target)
-        )
+        sys.stdout.write(timescale.render("ecommerce", version=args.timescale_version, target=args.target))
         return EXIT_OK
     if args.command == "demo":
         if args.orders < 1:
