@@ -248,7 +248,7 @@ def deadline_alert(
 ) -> Any:
     """A Deadline Alert: call ``callback`` when a DAG run has not finished ``interval`` after it was queued.
 
-    Deadline Alerts (Airflow 3.1+, experimental there) replace Airflow 2's SLAs; the triggerer runs the
+    Deadline Alerts (Airflow 3.1+, experimental) replace Airflow 2's SLAs; the triggerer runs the
     callback, which must be an ``async`` function importable by its dotted path.
 
     Args:
