@@ -13,6 +13,7 @@ EcomkitError
 │   └── CastError               a value cannot be cast (names the column and a bad value)
 ├── ValidationError             data that breaks a rule where that is fatal
 │   └── QualityGateError        a quality score below the configured threshold
+├── ConvergenceError            a model fit whose optimizer failed (carries its message)
 ├── ResilienceError             raised by ecomkit.resilience policies
 │   ├── RetryExhaustedError     every retry of a retryable failure failed
 │   ├── RateLimitedError        the rate limiter could not grant a slot in time
@@ -37,6 +38,7 @@ __all__ = [
     "CircuitOpenError",
     "ConfigError",
     "ConnectorError",
+    "ConvergenceError",
     "DatabaseError",
     "EcomkitError",
     "HTTPError",
@@ -118,6 +120,23 @@ class QualityGateError(ValidationError):
         self.score = score
         self.threshold = threshold
         super().__init__(f"{what} {score:.3f} is below the threshold {threshold:.3f}")
+
+
+class ConvergenceError(EcomkitError):
+    """A model fit did not converge; the message carries the optimizer's own message.
+
+    Attributes:
+        model: the model's name (``"BetaGeo"``, ...).
+        reason: the optimizer's message.
+    """
+
+    def __init__(self, model: str, reason: str) -> None:
+        self.model = model
+        self.reason = reason
+        super().__init__(
+            f"{model} fit did not converge: {reason}. Try a small penalizer (e.g. penalizer=0.001) "
+            "or check the summary for degenerate data (all customers with frequency 0)."
+        )
 
 
 class ResilienceError(EcomkitError):

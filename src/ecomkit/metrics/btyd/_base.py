@@ -1,0 +1,195 @@
+"""Shared machinery of the BTYD models: reading summaries, compressing them, fitting (private)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import pyarrow as pa
+from scipy import optimize
+
+from ecomkit._arrow import TableLike, require_columns, to_table
+from ecomkit.errors import ConfigError, ConvergenceError
+
+FloatArray = npt.NDArray[np.float64]
+Objective = Callable[[FloatArray], "tuple[float, FloatArray] | float"]
+
+
+def columns(summary: TableLike, names: Sequence[str], *, what: str = "summary") -> list[FloatArray]:
+    """The named columns of ``summary`` as float64 numpy arrays (nulls become NaN, then rejected)."""
+    table = to_table(summary, name=what)
+    require_columns(table, names, what=what)
+    out = []
+    for name in names:
+        values = np.asarray(
+            table.column(name).cast(pa.float64()).to_numpy(zero_copy_only=False), dtype=np.float64
+        )
+        if not np.all(np.isfinite(values)):
+            raise ConfigError(f"{what} column {name!r} holds null, NaN or infinite values")
+        out.append(values)
+    return out
+
+
+def check_rft(frequency: FloatArray, recency: FloatArray, T: FloatArray) -> None:
+    """Reject summaries that no transaction model can describe."""
+    if np.any(frequency < 0) or np.any(recency < 0):
+        raise ConfigError("frequency and recency must be >= 0")
+    if np.any(recency > T):
+        raise ConfigError("recency must be <= T for every customer (was the summary built with a later end?)")
+    if np.any((frequency == 0) & (recency != 0)):
+        raise ConfigError("a customer with frequency 0 must have recency 0")
+
+
+def compress(*arrays: FloatArray) -> tuple[list[FloatArray], FloatArray]:
+    """Distinct rows of the given columns and how often each occurs (the likelihood's weights)."""
+    if not len(arrays[0]):
+        return [a.copy() for a in arrays], np.zeros(0)
+    order = np.lexsort(arrays[::-1])
+    sorted_cols = [a[order] for a in arrays]
+    new = np.ones(len(order), dtype=bool)
+    new[1:] = np.any([c[1:] != c[:-1] for c in sorted_cols], axis=0)
+    starts = np.flatnonzero(new)
+    counts = np.diff(np.append(starts, len(order))).astype(np.float64)
+    return [c[starts] for c in sorted_cols], counts
+
+
+def fit_log_params(
+    name: str,
+    objective: Callable[[FloatArray], tuple[float, FloatArray]] | Callable[[FloatArray], float],
+    x0: FloatArray,
+    *,
+    analytic_gradient: bool,
+    limit: float | None = 1e4,
+) -> FloatArray:
+    """Minimise ``objective`` over log-parameters; raise :class:`ConvergenceError` if it fails.
+
+    With ``limit``, a (time-scaled) parameter outside ``[1/limit, limit]`` means the optimizer ran
+    off towards a boundary of the parameter space: the data do not identify the model.
+    """
+    options: dict[str, Any] = {"maxiter": 2000, "ftol": 1e-15, "gtol": 1e-10}
+    jac: Any = True if analytic_gradient else "3-point"
+    with np.errstate(all="ignore"):
+        result = optimize.minimize(objective, x0, method="L-BFGS-B", jac=jac, options=options)
+    if not np.all(np.isfinite(result.x)) or not np.isfinite(result.fun):
+        raise ConvergenceError(name, f"the optimizer reached a non-finite point ({result.message})")
+    if not result.success:
+        # L-BFGS-B often stops on a line-search failure exactly at the optimum, where the objective
+        # is flat to machine precision; accept that, but not a point with a real slope.
+        grad = result.jac if result.jac is not None else np.full_like(result.x, np.inf)
+        if not np.all(np.abs(grad) < 1e-5):
+            raise ConvergenceError(name, str(result.message))
+    if limit is not None and np.any(np.abs(result.x) > np.log(limit)):
+        raise ConvergenceError(
+            name,
+            f"the parameters ran off towards a boundary ({np.exp(result.x).tolist()} in units where the "
+            "largest T is 1): the data do not identify the model",
+        )
+    return np.asarray(result.x, dtype=np.float64)
+
+
+def check_repeaters(frequency: FloatArray, name: str) -> None:
+    """A transaction model needs at least one customer with a repeat purchase."""
+    if not np.any(frequency > 0):
+        raise ConfigError(f"cannot fit {name}: no customer has frequency > 0 (no repeat purchases)")
+
+
+def check_penalizer(penalizer: float) -> None:
+    """``penalizer`` must be a finite number >= 0."""
+    if not (np.isfinite(penalizer) and penalizer >= 0):
+        raise ConfigError(f"penalizer must be a finite number >= 0; got {penalizer!r}")
+
+
+def as_array(values: float | Sequence[float] | FloatArray) -> FloatArray:
+    """A float64 numpy array from a number or a sequence."""
+    return np.asarray(values, dtype=np.float64)
+
+
+class TransactionModel:
+    """Predictions shared by the transaction models (BG/NBD, Pareto/NBD), over summary tables."""
+
+    def _conditional_expected(
+        self, x: FloatArray, tx: FloatArray, T: FloatArray, t: FloatArray
+    ) -> FloatArray:
+        raise NotImplementedError
+
+    def _probability_alive(self, x: FloatArray, tx: FloatArray, T: FloatArray) -> FloatArray:
+        raise NotImplementedError
+
+    def conditional_expected_purchases(
+        self,
+        summary: TableLike,
+        t: float,
+        *,
+        frequency_col: str = "frequency",
+        recency_col: str = "recency",
+        T_col: str = "T",
+    ) -> pa.Array:
+        """Expected purchases of each customer in the next ``t`` periods, given their history.
+
+        Args:
+            summary: an RFM summary (frequency, recency, T in the units the model was fitted in).
+            t: the horizon, in the same units.
+            frequency_col: the frequency column.
+            recency_col: the recency column.
+            T_col: the customer age column.
+
+        Returns:
+            A float64 array, one value per row of ``summary``.
+        """
+        x, tx, T = columns(summary, [frequency_col, recency_col, T_col])
+        check_rft(x, tx, T)
+        if not t >= 0:
+            raise ConfigError(f"t must be >= 0; got {t!r}")
+        return pa.array(self._conditional_expected(x, tx, T, np.full_like(x, float(t))), pa.float64())
+
+    def probability_alive(
+        self,
+        summary: TableLike,
+        *,
+        frequency_col: str = "frequency",
+        recency_col: str = "recency",
+        T_col: str = "T",
+    ) -> pa.Array:
+        """The probability that each customer is still active at the end of observation.
+
+        Args:
+            summary: an RFM summary.
+            frequency_col: the frequency column.
+            recency_col: the recency column.
+            T_col: the customer age column.
+
+        Returns:
+            A float64 array of probabilities in [0, 1], one per row of ``summary``.
+        """
+        x, tx, T = columns(summary, [frequency_col, recency_col, T_col])
+        check_rft(x, tx, T)
+        return pa.array(self._probability_alive(x, tx, T), pa.float64())
+
+    def predict(
+        self,
+        summary: TableLike,
+        *,
+        t: float,
+        frequency_col: str = "frequency",
+        recency_col: str = "recency",
+        T_col: str = "T",
+    ) -> pa.Table:
+        """``summary`` plus ``expected_purchases`` (in the next ``t`` periods) and ``probability_alive``.
+
+        Args:
+            summary: an RFM summary.
+            t: the horizon, in the summary's units.
+            frequency_col: the frequency column.
+            recency_col: the recency column.
+            T_col: the customer age column.
+
+        Returns:
+            The summary table with the two prediction columns appended.
+        """
+        table = to_table(summary, name="summary")
+        names = {"frequency_col": frequency_col, "recency_col": recency_col, "T_col": T_col}
+        expected = self.conditional_expected_purchases(table, t, **names)
+        alive = self.probability_alive(table, **names)
+        return table.append_column("expected_purchases", expected).append_column("probability_alive", alive)
