@@ -62,14 +62,14 @@ _log = logging.getLogger(__name__)
 DEFAULT_START_DATE = datetime(2024, 1, 1, tzinfo=timezone.utc)
 
 #: An Airflow task or DAG state callback: called with the Airflow context.
-Callback = Callable[[Any], None]
+_Callback = Callable[[Any], None]
 
 
 def task_arguments(
     policy: TaskPolicy | None = None,
     *,
-    on_failure_callback: Callback | Sequence[Callback] | None = None,
-    on_retry_callback: Callback | Sequence[Callback] | None = None,
+    on_failure_callback: _Callback | Sequence[_Callback] | None = None,
+    on_retry_callback: _Callback | Sequence[_Callback] | None = None,
 ) -> dict[str, Any]:
     """The Airflow task arguments for a :class:`~ecomkit.adapters.TaskPolicy` (usable as ``default_args``).
 
@@ -97,7 +97,7 @@ def task_arguments(
     return arguments
 
 
-def _as_list(callbacks: Callback | Sequence[Callback]) -> list[Callback]:
+def _as_list(callbacks: _Callback | Sequence[_Callback]) -> list[_Callback]:
     return list(callbacks) if isinstance(callbacks, Sequence) else [callbacks]
 
 
@@ -134,8 +134,8 @@ def build_task_group(
     *,
     group_id: str | None = None,
     policy: TaskPolicy | None = None,
-    on_failure_callback: Callback | Sequence[Callback] | None = None,
-    on_retry_callback: Callback | Sequence[Callback] | None = None,
+    on_failure_callback: _Callback | Sequence[_Callback] | None = None,
+    on_retry_callback: _Callback | Sequence[_Callback] | None = None,
 ) -> Any:
     """Add the pipeline's stages as a task group to the DAG being defined (call it inside a DAG).
 
@@ -172,9 +172,9 @@ def build_dag(
     schedule: Any = None,
     start_date: datetime = DEFAULT_START_DATE,
     policy: TaskPolicy | None = None,
-    on_failure_callback: Callback | Sequence[Callback] | None = None,
-    on_retry_callback: Callback | Sequence[Callback] | None = None,
-    on_dag_failure_callback: Callback | Sequence[Callback] | None = None,
+    on_failure_callback: _Callback | Sequence[_Callback] | None = None,
+    on_retry_callback: _Callback | Sequence[_Callback] | None = None,
+    on_dag_failure_callback: _Callback | Sequence[_Callback] | None = None,
     deadline: Any = None,
     tags: Sequence[str] = ("ecomkit",),
 ) -> Any:
