@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import zoneinfo
 from collections.abc import Mapping as MappingABC
 from dataclasses import dataclass, field
 from types import MappingProxyType
@@ -201,6 +202,20 @@ class Mapping:
             raise ConfigError(
                 f"Mapping for {self.target!r} names columns not in the canonical schema: {sorted(unknown)}"
             )
+        for column, value in self.defaults.items():
+            kind = SCHEMAS[self.target].field(column).type
+            try:
+                pa.scalar(value, type=kind)
+            except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError, ValueError):
+                raise ConfigError(
+                    f"Mapping default for {column!r} must be a {kind} value; got {value!r}"
+                ) from None
+        try:
+            zoneinfo.ZoneInfo(self.timezone)
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+            raise ConfigError(
+                f"Mapping.timezone must be an IANA zone name such as 'America/Sao_Paulo'; got {self.timezone!r}"
+            ) from None
 
     @property
     def schema(self) -> pa.Schema:
@@ -324,7 +339,7 @@ def unify(
         table: the source table (Arrow, or anything with ``__arrow_c_stream__``).
         mapping: a :class:`Mapping` or the name of a built-in one in :data:`MAPPINGS`.
         source: lineage value; overrides ``mapping.source`` (an existing ``source`` column wins over both).
-        ingested_at: lineage timestamp; defaults to now (UTC).
+        ingested_at: lineage timestamp; defaults to now (UTC). A naive datetime is taken as UTC.
 
     Returns:
         A table with exactly the canonical schema, columns in canonical order.
@@ -351,11 +366,11 @@ def unify(
         if source_name in data.column_names:
             column = _cast(data.column(source_name), fld.type, name=source_name, timezone=mapping.timezone)
         elif fld.name in mapping.defaults:
-            column = pa.array([mapping.defaults[fld.name]] * n if n else [], type=fld.type)
+            column = pa.repeat(pa.scalar(mapping.defaults[fld.name], type=fld.type), n)
         elif fld.name == "source":
-            column = pa.array([source or mapping.source] * n, type=pa.string())
+            column = pa.repeat(pa.scalar(source or mapping.source, type=pa.string()), n)
         elif fld.name == "ingested_at":
-            column = pa.array([now] * n, type=TIMESTAMP)
+            column = pa.repeat(pa.scalar(now, type=TIMESTAMP), n)
         elif not fld.nullable or fld.name in REQUIRED[mapping.target]:
             raise MissingColumnError(source_name, data.column_names, what=f"{mapping.target} source table")
         else:
@@ -373,6 +388,11 @@ def unify(
 
 
 _BAD_VALUE = re.compile(r"Failed to parse string: '(.*?)'")
+_ARROW_CAST_ERRORS = (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError)
+# Brazil and others start DST at midnight, so a date there can name a wall time that never happened;
+# such a time is read as the transition instant ("latest"), never as a microsecond before it.
+_ZONE_SUFFIX = r"\d:\d\d(:\d\d(\.\d+)?)?(Z|[+-]\d\d(:?\d\d)?)$"
+_DST = {"ambiguous": "earliest", "nonexistent": "latest"}
 
 
 def _cast(array: pa.ChunkedArray, target: pa.DataType, *, name: str, timezone: str) -> pa.ChunkedArray:
@@ -382,42 +402,80 @@ def _cast(array: pa.ChunkedArray, target: pa.DataType, *, name: str, timezone: s
     if pa.types.is_null(array.type):
         return pa.chunked_array([pa.nulls(len(array), type=target)])
     try:
-        if pa.types.is_timestamp(target):
-            return _to_utc(array, target, timezone=timezone)
-        if pa.types.is_string(target) and pa.types.is_floating(array.type):
-            raise CastError(name, _first_valid(array), f"{target} (ids must not be floats)")
-        return array.cast(target)
-    except pa.ArrowInvalid as exc:
-        found = _BAD_VALUE.search(str(exc))
-        bad = found.group(1) if found else _first_valid(array)
-        raise CastError(name, bad, str(target)) from None
+        return _convert(array, target, timezone=timezone)
+    except CastError as exc:  # a refused type, raised before the column name was known
+        raise CastError(name, exc.value, exc.target) from None
+    except _ARROW_CAST_ERRORS as exc:
+        row = _first_bad(array, target, timezone=timezone)
+        if row is None:  # no single value fails on its own: report what Arrow said
+            found = _BAD_VALUE.search(str(exc))
+            raise CastError(name, found.group(1) if found else _first_valid(array), str(target)) from None
+        what = (
+            f"{target} (row {row})" if isinstance(exc, pa.ArrowInvalid) else f"{target} (from {array.type})"
+        )
+        raise CastError(name, array[row].as_py(), what) from None
+
+
+def _convert(array: pa.ChunkedArray, target: pa.DataType, *, timezone: str) -> pa.ChunkedArray:
+    """The conversion itself; raises pyarrow's errors (or :class:`CastError` for a refused type)."""
+    if pa.types.is_dictionary(array.type):
+        array = array.cast(array.type.value_type)
+    if pa.types.is_large_string(array.type) or pa.types.is_string_view(array.type):
+        array = array.cast(pa.string())  # polars hands over string_view; kernels want plain strings
+    if pa.types.is_string(array.type) and not pa.types.is_string(target):
+        array = pc.utf8_trim_whitespace(array)  # " 19.90" is 19.90, a blank field is null
+        array = pc.if_else(pc.equal(array, ""), pa.scalar(None, pa.string()), array)
+    if pa.types.is_timestamp(target):
+        return _to_utc(array, target, timezone=timezone)
+    if pa.types.is_string(target) and pa.types.is_floating(array.type):
+        raise CastError("", _first_valid(array), f"{target} (ids must not be floats)")
+    return array.cast(target)
 
 
 def _to_utc(array: pa.ChunkedArray, target: pa.DataType, *, timezone: str) -> pa.ChunkedArray:
-    """Timestamps and text to UTC: aware values convert, naive ones are read in ``timezone``."""
+    """Timestamps, dates and text to UTC: aware values convert, naive ones are read in ``timezone``."""
     unit = target.unit
     if pa.types.is_timestamp(array.type):
         if array.type.tz is None:
-            array = pc.assume_timezone(
-                array.cast(pa.timestamp(unit)),
-                timezone,
-                ambiguous="earliest",
-                nonexistent="earliest",
-            )
+            array = pc.assume_timezone(array.cast(pa.timestamp(unit)), timezone, **_DST)
         return array.cast(target)
     if pa.types.is_date(array.type):
-        return pc.assume_timezone(array.cast(pa.timestamp(unit)), timezone).cast(target)
-    if pa.types.is_string(array.type) or pa.types.is_large_string(array.type):
-        array = pc.utf8_trim_whitespace(array)
-        array = pc.if_else(pc.equal(array, ""), pa.scalar(None, array.type), array)
+        return pc.assume_timezone(array.cast(pa.timestamp(unit)), timezone, **_DST).cast(target)
+    if pa.types.is_string(array.type):
+        # Values with an offset (or Z) keep their instant; naive ones are wall time in ``timezone``.
+        # Decided up front: a failed Arrow cast costs more than the whole regex pass.
+        has_zone = pc.match_substring_regex(array, _ZONE_SUFFIX)
+        zoned = pc.sum(has_zone).as_py() or 0
+        if zoned == len(array) - array.null_count:
+            return array.cast(target)
+        if zoned == 0:
+            return pc.assume_timezone(array.cast(pa.timestamp(unit)), timezone, **_DST).cast(target)
+        no_text = pa.scalar(None, pa.string())
+        aware = pc.if_else(has_zone, array, no_text).cast(target)
+        naive = pc.if_else(has_zone, no_text, array).cast(pa.timestamp(unit))
+        local = pc.assume_timezone(naive, timezone, **_DST).cast(target)
+        return pc.if_else(has_zone, aware, local)
+    # Numbers are not timestamps: Arrow would read them as epoch microseconds whatever they mean.
+    raise pa.ArrowNotImplementedError(f"Unsupported cast from {array.type} to {target}")
+
+
+def _first_bad(array: pa.ChunkedArray, target: pa.DataType, *, timezone: str) -> int | None:
+    """The row of the first value that does not convert (bisection: O(n) work, only on failure)."""
+    start, size = 0, len(array)
+    while size > 1:
+        half = size // 2
         try:
-            return array.cast(target)  # every value carries a zone offset (or Z)
-        except pa.ArrowInvalid:
-            naive = array.cast(pa.timestamp(unit))
-            return pc.assume_timezone(naive, timezone, ambiguous="earliest", nonexistent="earliest").cast(
-                target
-            )
-    return array.cast(target)
+            _convert(array.slice(start, half), target, timezone=timezone)
+        except (*_ARROW_CAST_ERRORS, CastError):
+            size = half
+        else:
+            start, size = start + half, size - half
+    if size == 1:
+        try:
+            _convert(array.slice(start, 1), target, timezone=timezone)
+        except (*_ARROW_CAST_ERRORS, CastError):
+            return start
+    return None
 
 
 def _first_valid(array: pa.ChunkedArray) -> object:
