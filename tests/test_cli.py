@@ -84,7 +84,8 @@ def test_errors_are_one_line_and_debug_shows_traceback(
     assert main(["run", str(bad)]) == 1
     err_lines = capsys.readouterr().err.splitlines()
     errors = [line for line in err_lines if line.startswith("ecomkit: error:")]
-    assert len(errors) == 1 and "missing" in errors[0]
+    assert len(errors) == 1
+    assert "missing" in errors[0]
     assert not any(line.startswith("Traceback") for line in err_lines)
     with pytest.raises(Exception, match="missing"):
         main(["--debug", "run", str(bad)])
