@@ -33,7 +33,7 @@ from ecomkit.connectors._rest import (
     canonical,
     explode_items,
     field,
-    read_records,
+    page_batch,
 )
 from ecomkit.connectors.auth import ShopifyTokenAuth
 from ecomkit.connectors.http import RestClient
@@ -213,8 +213,8 @@ class Shopify:
         if sync.lower_bound is not None:
             params["updated_at_min"] = sync.lower_bound.isoformat()
         paginator = LinkHeaderPaginator(records_path=resource)
-        for page in self.client.paginate(f"{resource}.json", paginator, params=params):
-            batch = read_records(page.records, raw, where=f"shopify {resource} page {page.number}")
+        for page in self.client.paginate(f"{resource}.json", paginator, params=params, schema=raw):
+            batch = page_batch(page)
             times, ids = _ts(batch.column("updated_at")), as_text(batch.column("id"))
             yield sync.select(batch, times, ids)
 

@@ -24,7 +24,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ecomkit.connectors._rest import as_text, base_url, canonical, epoch_seconds, field, read_records, utc
+from ecomkit.connectors._rest import as_text, base_url, canonical, epoch_seconds, field, page_batch, utc
 from ecomkit.connectors.auth import BearerAuth
 from ecomkit.connectors.http import RestClient
 from ecomkit.connectors.pagination import StripePaginator
@@ -84,7 +84,7 @@ _RAW = {
             ("status", pa.string()),
             ("created", pa.int64()),
             ("payment_intent", pa.string()),
-            ("metadata", pa.map_(pa.string(), pa.string())),
+            ("metadata", pa.struct([("order_id", pa.string())])),  # Stripe metadata values are text
             ("payment_method_details", pa.struct([("type", pa.string())])),
         ]
     ),
@@ -185,18 +185,21 @@ class Stripe:
         if run["starting_after"]:
             params["starting_after"] = run["starting_after"]
         self.state.set(key, {"created_gte": gte, "run": run})
-        for page in self.client.paginate(resource, StripePaginator(limit=100), params=params):
-            if not page.records:
+        for page in self.client.paginate(
+            resource, StripePaginator(limit=100), params=params, schema=_RAW[resource]
+        ):
+            batch = page_batch(page)
+            if not batch.num_rows:
                 continue
-            yield read_records(page.records, _RAW[resource], where=f"stripe {resource} page {page.number}")
-            run = {"lt": run["lt"], "starting_after": page.records[-1]["id"]}
+            yield batch
+            run = {"lt": run["lt"], "starting_after": batch.column("id")[-1].as_py()}
             self.state.set(key, {"created_gte": gte, "run": run})
         self.state.set(key, {"created_gte": run["lt"]})
 
     def charges(self, *, since: dt.datetime | str | None = None) -> Iterator[pa.RecordBatch]:
         """Charges as canonical ``PAYMENTS`` (``order_id`` from ``metadata.order_id`` when set)."""
         for raw in self._list("charges", since):
-            order = pc.list_element(pc.map_lookup(raw.column("metadata"), "order_id", "all"), 0)
+            order = field(raw.column("metadata"), "order_id")
             yield self._payments(
                 raw, method=field(raw.column("payment_method_details"), "type"), order_id=order
             )
