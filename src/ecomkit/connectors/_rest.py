@@ -39,6 +39,13 @@ def field(array: pa.Array, *path: str) -> pa.Array:
     return array
 
 
+def first_item(lists: pa.Array) -> pa.Array:
+    """The first element of each list; null for a null or empty list (a product without variants)."""
+    lengths = pc.fill_null(pc.list_value_length(lists), 0)
+    safe = pc.if_else(pc.greater(lengths, 0), lists, pa.scalar([None], lists.type))
+    return pc.list_element(safe, 0)
+
+
 def as_text(array: pa.Array) -> pa.Array:
     """Ids as text (Shopify's and WooCommerce's ids are numbers)."""
     return array if pa.types.is_string(array.type) else array.cast(pa.string())

@@ -33,6 +33,7 @@ from ecomkit.connectors._rest import (
     canonical,
     explode_items,
     field,
+    first_item,
     page_batch,
 )
 from ecomkit.connectors.auth import ShopifyTokenAuth
@@ -300,12 +301,7 @@ class Shopify:
         sync = Sync(self.state, self._key("products"), since)
         for raw, times, ids in self._pages("products", _RAW_PRODUCTS, sync, {}):
             if raw.num_rows:
-                first = pc.list_element(
-                    pc.fill_null(
-                        raw.column("variants"), pa.scalar([None], raw.schema.field("variants").type)
-                    ),
-                    0,
-                )
+                first = first_item(raw.column("variants"))
                 yield canonical(
                     "products",
                     {

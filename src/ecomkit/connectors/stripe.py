@@ -24,7 +24,16 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ecomkit.connectors._rest import as_text, base_url, canonical, epoch_seconds, field, page_batch, utc
+from ecomkit.connectors._rest import (
+    as_text,
+    base_url,
+    canonical,
+    epoch_seconds,
+    field,
+    first_item,
+    page_batch,
+    utc,
+)
 from ecomkit.connectors.auth import BearerAuth
 from ecomkit.connectors.http import RestClient
 from ecomkit.connectors.pagination import StripePaginator
@@ -217,9 +226,7 @@ class Stripe:
     def payment_intents(self, *, since: dt.datetime | str | None = None) -> Iterator[pa.RecordBatch]:
         """Payment intents as canonical ``PAYMENTS``."""
         for raw in self._list("payment_intents", since):
-            method = pc.list_element(
-                pc.fill_null(raw.column("payment_method_types"), pa.scalar([None], pa.list_(pa.string()))), 0
-            )
+            method = first_item(raw.column("payment_method_types"))
             yield self._payments(raw, method=method, order_id=pa.nulls(raw.num_rows, pa.string()))
 
     def customers(self, *, since: dt.datetime | str | None = None) -> Iterator[pa.RecordBatch]:

@@ -30,6 +30,7 @@ from ecomkit.connectors._rest import (
     canonical,
     explode_items,
     field,
+    first_item,
     page_batch,
 )
 from ecomkit.connectors.auth import WooCommerceAuth
@@ -236,15 +237,7 @@ class WooCommerce:
     def products(self, *, since: dt.datetime | str | None = None) -> Iterator[pa.RecordBatch]:
         """Canonical ``PRODUCTS`` batches."""
         for raw, sync, times, ids in self._stream("products", _RAW_PRODUCTS, "products", since, True):
-            category = field(
-                pc.list_element(
-                    pc.fill_null(
-                        raw.column("categories"), pa.scalar([None], raw.schema.field("categories").type)
-                    ),
-                    0,
-                ),
-                "name",
-            )
+            category = field(first_item(raw.column("categories")), "name")
             yield canonical(
                 "products",
                 {
