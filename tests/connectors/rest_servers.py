@@ -309,7 +309,9 @@ class WooServer(ContractServer):
                 {
                     "code": "rest_invalid_param",
                     "message": "Invalid parameter(s): orderby",
-                    "data": {"params": {"orderby": f"orderby is not one of {sorted(self.ORDERBY[resource])}."}},
+                    "data": {
+                        "params": {"orderby": f"orderby is not one of {sorted(self.ORDERBY[resource])}."}
+                    },
                 },
                 {},
             )
