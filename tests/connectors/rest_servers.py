@@ -14,7 +14,7 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, ClassVar
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 UTC = dt.timezone.utc
@@ -256,7 +256,7 @@ class WooServer(ContractServer):
     KEY, SECRET = "ck_test_key", "cs_test_secret"
     # the documented orderby enums (WC_REST_Posts_Controller, products add price/popularity/rating;
     # customers have their own list and no modified_after)
-    ORDERBY = {
+    ORDERBY: ClassVar[dict[str, set[str]]] = {
         "orders": {"date", "id", "include", "title", "slug", "modified"},
         "products": {"date", "id", "include", "title", "slug", "modified", "price", "popularity", "rating"},
         "customers": {"id", "include", "name", "registered_date"},

@@ -130,7 +130,7 @@ def test_sql_state_concurrent_writers_of_one_key_on_postgresql(postgres_url: str
         for i in range(15):
             try:
                 state.update({"shared": {"worker": worker, "i": i}, f"own-{worker}": i})
-            except BaseException as exc:  # collected and asserted on below
+            except StateError as exc:  # collected and asserted on below
                 errors.append(exc)
 
     threads = [threading.Thread(target=write, args=(w,)) for w in range(6)]
