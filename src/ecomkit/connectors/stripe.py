@@ -9,7 +9,12 @@ selected by ``created`` (immutable), so every object arrives exactly once; later
 (a charge being refunded) are not re-read — read ``refunds()`` for those.
 
 Amounts are in the currency's minor unit; they are divided by 10**exponent (0 for zero-decimal
-currencies such as JPY, 3 for BHD, JOD, KWD, OMR, TND, else 2).
+currencies such as JPY, 3 for BHD, JOD, KWD, OMR, TND, else 2). Stripe's special cases
+(https://docs.stripe.com/currencies#special-cases) follow that rule as the API states them: ISK has
+been effectively zero-decimal since April 2023 but stays two-decimal in the API (an amount of 100 is
+one krona, always a multiple of 100); HUF and TWD are treated as zero-decimal only for payouts, and
+charges, refunds and payment intents carry two-decimal amounts; UGX is on Stripe's zero-decimal list.
+Payouts, where these currencies differ, are not read by this source.
 """
 
 from __future__ import annotations
@@ -72,6 +77,10 @@ THREE_DECIMAL = frozenset({"BHD", "JOD", "KWD", "OMR", "TND"})
 
 def minor_to_major(amounts: pa.Array, currencies: pa.Array) -> pa.Array:
     """Minor-unit integer amounts to float64 major units by each row's currency exponent.
+
+    Zero-decimal currencies (:data:`ZERO_DECIMAL`, UGX among them) are divided by 1, three-decimal ones
+    (:data:`THREE_DECIMAL`) by 1000, every other currency by 100 — including Stripe's special cases
+    ISK, HUF and TWD, whose charge, refund and payment-intent amounts the API states in two decimals.
 
     Example:
         >>> minor_to_major(pa.array([1999, 500]), pa.array(["usd", "jpy"])).to_pylist()
