@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+import sqlalchemy.orm
 
 REQUIRE_SERVICES = os.environ.get("ECOMKIT_REQUIRE_SERVICES", "") not in ("", "0", "false")
 

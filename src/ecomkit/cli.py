@@ -59,11 +59,17 @@ def _parser() -> argparse.ArgumentParser:
             "(with the classic CLV) and load it into a DuckDB file; print a summary and write quality.html."
         ),
     )
-    demo.add_argument("--orders", type=int, default=10_000, metavar="N", help="orders to generate (default 10000)")
-    demo.add_argument("--out", default="ecomkit-demo", metavar="DIR", help="output folder (default ./ecomkit-demo)")
+    demo.add_argument(
+        "--orders", type=int, default=10_000, metavar="N", help="orders to generate (default 10000)"
+    )
+    demo.add_argument(
+        "--out", default="ecomkit-demo", metavar="DIR", help="output folder (default ./ecomkit-demo)"
+    )
     demo.add_argument("--seed", type=int, default=0, metavar="S", help="random seed (default 0)")
 
-    run = commands.add_parser("run", help="run a pipeline described in a TOML file", description="Run a pipeline file.")
+    run = commands.add_parser(
+        "run", help="run a pipeline described in a TOML file", description="Run a pipeline file."
+    )
     run.add_argument("pipeline", metavar="PIPELINE.toml", help="the pipeline description")
 
     ddl = commands.add_parser(
@@ -72,7 +78,9 @@ def _parser() -> argparse.ArgumentParser:
         description="Print the SQL that creates the ecommerce warehouse (TimescaleDB, plain PostgreSQL or DuckDB).",
     )
     ddl.add_argument("--target", choices=["timescale", "postgres", "duckdb"], default="timescale")
-    ddl.add_argument("--timescale-version", default="2.28", metavar="X.Y", help="TimescaleDB version (default 2.28)")
+    ddl.add_argument(
+        "--timescale-version", default="2.28", metavar="X.Y", help="TimescaleDB version (default 2.28)"
+    )
     return parser
 
 
@@ -108,12 +116,14 @@ def _run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     if args.command == "ddl":
         from ecomkit.warehouse import timescale
 
-        sys.stdout.write(timescale.render(timescale.ecommerce(), version=args.timescale_version, target=args.target))
+        sys.stdout.write(timescale.render("ecommerce", version=args.timescale_version, target=args.target))
         return EXIT_OK
     if args.command == "demo":
         if args.orders < 1:
             parser.error("--orders must be at least 1")
-        spec = PipelineSpec(name="demo", source=SourceSpec(orders=args.orders, seed=args.seed), out_dir=args.out)
+        spec = PipelineSpec(
+            name="demo", source=SourceSpec(orders=args.orders, seed=args.seed), out_dir=args.out
+        )
     else:
         spec = PipelineSpec.from_toml(args.pipeline)
     Path(spec.out_dir).mkdir(parents=True, exist_ok=True)

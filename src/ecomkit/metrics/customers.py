@@ -24,6 +24,7 @@ _US_PER_DAY = 86_400_000_000
 CUSTOMER_METRICS = pa.schema(
     [
         pa.field("customer_id", pa.string(), nullable=False),
+        pa.field("as_of", TIMESTAMP, nullable=False),
         pa.field("orders", pa.int64(), nullable=False),
         pa.field("first_order_at", TIMESTAMP),
         pa.field("last_order_at", TIMESTAMP),
@@ -58,6 +59,7 @@ def customer_metrics(
 
     * ``revenue`` = sum of the known order totals, rounded to the cent
     * ``average_order_value`` (AOV) = revenue / number of orders with a known total (null if none)
+    * ``as_of`` = the evaluation time (the same on every row; a snapshot key in the warehouse)
     * ``tenure_days`` = last order - first order; ``recency_days`` = ``as_of`` - last order;
       ``age_days`` = ``as_of`` - first order
     * ``orders_per_month`` = orders / max(age in months, 1): orders per month over the span from the
@@ -161,6 +163,7 @@ def customer_metrics(
     return pa.Table.from_arrays(
         [
             grouped.column("customer_id"),
+            pa.array(np.full(len(n_orders), as_of_us, dtype=np.int64)).cast(TIMESTAMP),
             pa.array(n_orders, pa.int64()),
             first,
             last,

@@ -15,7 +15,7 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover - Python 3.10
     import tomli as tomllib
 
-__all__ = ["PipelineSpec", "SourceSpec", "TargetSpec"]
+__all__ = ["LoadMode", "PipelineSpec", "SourceKind", "SourceSpec", "TargetSpec"]
 
 SourceKind = Literal["synthetic", "olist"]
 LoadMode = Literal["append", "replace", "upsert"]
@@ -46,7 +46,9 @@ class SourceSpec:
         if self.kind == "synthetic" and self.orders < 1:
             raise ConfigError(f"source.orders must be at least 1; got {self.orders}")
         if self.kind == "olist" and not self.path:
-            raise ConfigError("source.path is required for an 'olist' source (the folder with the Olist CSVs)")
+            raise ConfigError(
+                "source.path is required for an 'olist' source (the folder with the Olist CSVs)"
+            )
 
 
 @dataclass(frozen=True)

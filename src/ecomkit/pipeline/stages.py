@@ -77,7 +77,12 @@ class StageResult:
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-serializable data."""
-        return {"stage": self.stage, "rows": dict(self.rows), "scores": dict(self.scores), "seconds": self.seconds}
+        return {
+            "stage": self.stage,
+            "rows": dict(self.rows),
+            "scores": dict(self.scores),
+            "seconds": self.seconds,
+        }
 
 
 @dataclass(frozen=True)
@@ -124,7 +129,9 @@ def extract(spec: PipelineSpec) -> StageResult:
     src = spec.source
     manifest: dict[str, int] = {}
     if src.kind == "synthetic":
-        data = datasets.synthetic(src.orders, seed=src.seed, defects=datasets.Defects() if src.defects else None)
+        data = datasets.synthetic(
+            src.orders, seed=src.seed, defects=datasets.Defects() if src.defects else None
+        )
         tables = dict(data.tables)
         manifest = data.manifest.to_dict()
     else:
@@ -152,13 +159,20 @@ def clean(spec: PipelineSpec) -> StageResult:
 
     Orders keep the latest version per ``order_id`` (late-arriving updates win by ``updated_at``); order
     lines are de-duplicated on ``(order_id, line_number)``; rows that break an error rule are quarantined
-    with the rule and the reason; missing unit prices are imputed with the product's median price.
+    with the rule and the reason (a line whose order is quarantined goes with it); missing unit prices are
+    imputed with the product's median price.
     """
     started = time.perf_counter()
-    orders = cleaning.dedupe(_read(spec, "raw", "orders"), list(ORDER_KEY), keep="last", order_by="updated_at")
+    orders = cleaning.dedupe(
+        _read(spec, "raw", "orders"), list(ORDER_KEY), keep="last", order_by="updated_at"
+    )
     items = cleaning.dedupe(_read(spec, "raw", "order_items"), list(ITEM_KEY))
     checked_orders = cleaning.validate(_orders_with_totals(orders, items), list(ORDER_RULES))
-    checked_items = cleaning.validate(items, list(ITEM_RULES))
+    # A line whose order was quarantined is quarantined with it: the warehouse never holds orphan lines.
+    of_valid_order = rules.references(
+        "order_id", checked_orders.valid.select(["order_id"]), "order_id", other_name="clean orders"
+    )
+    checked_items = cleaning.validate(items, [*ITEM_RULES, of_valid_order])
     clean_items = cleaning.impute(checked_items.valid, {"unit_price": "median"}, by="product_id")
     clean_orders = checked_orders.valid.drop_columns(["product_total", "freight_total"])
     tables = {
@@ -172,7 +186,8 @@ def clean(spec: PipelineSpec) -> StageResult:
     quarantine = {"orders": checked_orders.invalid, "order_items": checked_items.invalid}
     _write(_dir(spec, "quarantine"), quarantine)
     rows = {name: t.num_rows for name, t in tables.items()}
-    rows |= {f"quarantined_{name}": t.num_rows for name, t in quarantine.items()}
+    rows["quarantined_orders"] = checked_orders.invalid_rows
+    rows["quarantined_order_items"] = checked_items.invalid_rows
     return StageResult("clean", rows, seconds=time.perf_counter() - started)
 
 
@@ -215,14 +230,18 @@ def quality_stage(spec: PipelineSpec) -> StageResult:
     deduped_items = cleaning.dedupe(raw_items, list(ITEM_KEY))
     before = {
         "orders": quality.profile(
-            _orders_with_totals(_read(spec, "raw", "orders"), deduped_items), rules=ORDER_RULES, keys=ORDER_KEY
+            _orders_with_totals(_read(spec, "raw", "orders"), deduped_items),
+            rules=ORDER_RULES,
+            keys=ORDER_KEY,
         ),
         "order_items": quality.profile(raw_items, rules=ITEM_RULES, keys=ITEM_KEY),
     }
     clean_items = _read(spec, "clean", "order_items")
     after = {
         "orders": quality.profile(
-            _orders_with_totals(_read(spec, "clean", "orders"), clean_items), rules=ORDER_RULES, keys=ORDER_KEY
+            _orders_with_totals(_read(spec, "clean", "orders"), clean_items),
+            rules=ORDER_RULES,
+            keys=ORDER_KEY,
         ),
         "order_items": quality.profile(clean_items, rules=ITEM_RULES, keys=ITEM_KEY),
     }
@@ -232,7 +251,7 @@ def quality_stage(spec: PipelineSpec) -> StageResult:
         for name, (table, measure, what) in _DEFECT_CHECKS.items()
         if name in manifest
     }
-    html = quality.render_html(before, after=after, title=f"{spec.name} data quality")
+    html = quality.dashboard(before, after=after, title=f"{spec.name} data quality")
     (spec.out_path / "quality.html").write_text(html, encoding="utf-8")
     document = {
         "before": {name: report.to_dict() for name, report in before.items()},
@@ -253,7 +272,9 @@ def quality_stage(spec: PipelineSpec) -> StageResult:
         time.perf_counter() - started,
     )
     if scores["orders_before"] < spec.quality_threshold:
-        raise QualityGateError(scores["orders_before"], spec.quality_threshold, what="incoming orders' quality score")
+        raise QualityGateError(
+            scores["orders_before"], spec.quality_threshold, what="incoming orders' quality score"
+        )
     return result
 
 
@@ -271,7 +292,9 @@ def metrics_stage(spec: PipelineSpec) -> StageResult:
     _write(_dir(spec, "metrics"), tables)
     clv = tables["customer_metrics"].column("clv")
     scores = {"mean_clv": float(pc.mean(clv).as_py() or 0.0), "customers": float(len(clv))}
-    return StageResult("metrics", {n: t.num_rows for n, t in tables.items()}, scores, time.perf_counter() - started)
+    return StageResult(
+        "metrics", {n: t.num_rows for n, t in tables.items()}, scores, time.perf_counter() - started
+    )
 
 
 def load(spec: PipelineSpec) -> StageResult:
@@ -281,9 +304,14 @@ def load(spec: PipelineSpec) -> StageResult:
     if not spec.target.is_url:
         Path(target).parent.mkdir(parents=True, exist_ok=True)
     rows: dict[str, int] = {}
-    plan = [("clean", name) for name in schema.SCHEMAS] + [("metrics", "order_metrics"), ("metrics", "customer_metrics")]
+    plan = [("clean", name) for name in schema.SCHEMAS] + [
+        ("metrics", "order_metrics"),
+        ("metrics", "customer_metrics"),
+    ]
     for part, name in plan:
-        result = warehouse.load(_read(spec, part, name), target, name, mode=spec.target.mode, key=list(_KEYS[name]))
+        result = warehouse.load(
+            _read(spec, part, name), target, name, mode=spec.target.mode, key=list(_KEYS[name])
+        )
         rows[name] = result.rows
     for name in ("orders", "order_items"):
         table = _read(spec, "quarantine", name)

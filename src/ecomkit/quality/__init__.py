@@ -1,5 +1,30 @@
-"""Data-quality profiles and scores, JSON and a self-contained HTML dashboard, before/after comparison."""
+"""Data-quality profiles and scores, JSON and self-contained HTML pages, before/after comparison, dashboards.
+
+Example:
+    >>> import pyarrow as pa
+    >>> from ecomkit import quality
+    >>> from ecomkit.cleaning import rules
+    >>> report = quality.profile(pa.table({"qty": [1, 2, -3, None]}), rules=[rules.positive("qty")])
+    >>> report.invalid_rows, round(report.validity, 2)
+    (1, 0.75)
+"""
 
 from __future__ import annotations
 
-__all__: list[str] = []
+from ecomkit.quality.compare import Comparison, compare
+from ecomkit.quality.dashboard import dashboard, write_dashboard
+from ecomkit.quality.profile import FieldProfile, QualityReport, merge, profile
+from ecomkit.quality.scores import DEFAULT_WEIGHTS, DIMENSIONS
+
+__all__ = [
+    "DEFAULT_WEIGHTS",
+    "DIMENSIONS",
+    "Comparison",
+    "FieldProfile",
+    "QualityReport",
+    "compare",
+    "dashboard",
+    "merge",
+    "profile",
+    "write_dashboard",
+]

@@ -1,0 +1,180 @@
+"""Compose the cleaning steps: de-duplicate, then impute, then validate into clean rows and a quarantine."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Any
+
+import pyarrow as pa
+
+from ecomkit._arrow import TableLike, to_table
+from ecomkit.cleaning.dedupe import Keep
+from ecomkit.cleaning.dedupe import dedupe as _dedupe
+from ecomkit.cleaning.impute import _impute
+from ecomkit.cleaning.rules import Rule
+from ecomkit.cleaning.validate import Validation, validate
+from ecomkit.errors import ConfigError
+
+__all__ = ["CleanReport", "Cleaned", "Dedupe", "Impute", "clean"]
+
+
+@dataclass(frozen=True)
+class Dedupe:
+    """How :func:`clean` de-duplicates (the arguments of ``ecomkit.cleaning.dedupe``).
+
+    Attributes:
+        keys: key columns, or None for rows equal on every column.
+        keep: ``"first"`` or ``"last"``.
+        order_by: version column(s); the greatest version per key wins.
+    """
+
+    keys: tuple[str, ...] | None = None
+    keep: Keep = "first"
+    order_by: tuple[str, ...] | None = None
+
+
+@dataclass(frozen=True)
+class Impute:
+    """How :func:`clean` imputes (the arguments of ``ecomkit.cleaning.impute``).
+
+    Attributes:
+        strategies: column -> ``"zero"``/``"mean"``/``"median"``/``"mode"`` or a constant.
+        by: group column(s) for per-group statistics.
+    """
+
+    strategies: Mapping[str, Any]
+    by: tuple[str, ...] | None = None
+
+
+@dataclass(frozen=True)
+class CleanReport:
+    """What :func:`clean` did, in counts.
+
+    Attributes:
+        rows_in: input rows.
+        duplicates_removed: rows dropped by de-duplication.
+        imputed: column -> number of values filled.
+        failures: rule name -> failing rows (after de-duplication and imputation).
+        quarantined_rows: distinct rows moved to the quarantine (failing an error rule).
+        warned_rows: distinct kept rows that failed a warn rule.
+        rows_out: rows in the cleaned table (``rows_in - duplicates_removed - quarantined_rows``).
+    """
+
+    rows_in: int
+    duplicates_removed: int
+    imputed: Mapping[str, int]
+    failures: Mapping[str, int]
+    quarantined_rows: int
+    warned_rows: int
+    rows_out: int
+
+    def to_dict(self) -> dict[str, Any]:
+        """The report as plain JSON-able data."""
+        return {
+            "rows_in": self.rows_in,
+            "duplicates_removed": self.duplicates_removed,
+            "imputed": dict(self.imputed),
+            "failures": dict(self.failures),
+            "quarantined_rows": self.quarantined_rows,
+            "warned_rows": self.warned_rows,
+            "rows_out": self.rows_out,
+        }
+
+
+@dataclass(frozen=True)
+class Cleaned:
+    """The result of :func:`clean`.
+
+    Attributes:
+        table: the cleaned rows (input schema, input order).
+        quarantine: one row per error-rule failure: original columns + ``row``, ``rule``, ``reason``;
+            ``row`` is the position in the de-duplicated table.
+        warnings: the same for warn-rule failures (those rows stay in ``table``).
+        report: the counts.
+        validation: the full validation result of the last step.
+    """
+
+    table: pa.Table
+    quarantine: pa.Table
+    warnings: pa.Table
+    report: CleanReport
+    validation: Validation = field(repr=False)
+
+
+def clean(
+    table: TableLike,
+    *,
+    dedupe: Dedupe | Sequence[str] | str | bool | None = None,
+    impute: Impute | Mapping[str, Any] | None = None,
+    rules: Sequence[Rule] = (),
+) -> Cleaned:
+    """De-duplicate, impute and validate ``table`` in that order; return clean rows, a quarantine and a report.
+
+    Imputation runs before validation so that a value imputation can fill is not quarantined by a
+    ``not_null`` rule; rules then judge the imputed values.
+
+    Args:
+        table: the input (Arrow or any PyCapsule-stream object).
+        dedupe: a :class:`Dedupe`; key column(s) (keep the first copy); ``True`` for exact duplicates;
+            ``None``/``False`` to skip.
+        impute: an :class:`Impute` or a column -> strategy mapping (no grouping); ``None`` to skip.
+        rules: rules for ``ecomkit.cleaning.validate``.
+
+    Returns:
+        A :class:`Cleaned`.
+
+    Raises:
+        ConfigError, MissingColumnError, ValidationError: from the steps, naming the column or rule.
+
+    Example:
+        >>> import pyarrow as pa
+        >>> from ecomkit.cleaning import rules
+        >>> t = pa.table({"id": [1, 1, 2], "qty": [2, 2, -1]})
+        >>> out = clean(t, dedupe=["id"], rules=[rules.positive("qty")])
+        >>> out.report.rows_out, out.report.duplicates_removed, out.report.quarantined_rows
+        (1, 1, 1)
+    """
+    data = to_table(table)
+    rows_in = data.num_rows
+    spec = _dedupe_spec(dedupe)
+    if spec is not None:
+        data = _dedupe(data, spec.keys, keep=spec.keep, order_by=spec.order_by)
+    duplicates_removed = rows_in - data.num_rows
+    imputed: dict[str, int] = {}
+    if impute is not None:
+        how = impute if isinstance(impute, Impute) else Impute(strategies=impute)
+        data, imputed = _impute(data, how.strategies, by=how.by)
+    checked = validate(data, list(rules))
+    warned = len(checked.warnings.column("row").unique()) if checked.warnings.num_rows else 0
+    report = CleanReport(
+        rows_in=rows_in,
+        duplicates_removed=duplicates_removed,
+        imputed=MappingProxyType(imputed),
+        failures=checked.failures,
+        quarantined_rows=checked.invalid_rows,
+        warned_rows=warned,
+        rows_out=checked.valid_rows,
+    )
+    return Cleaned(
+        table=checked.valid,
+        quarantine=checked.invalid,
+        warnings=checked.warnings,
+        report=report,
+        validation=checked,
+    )
+
+
+def _dedupe_spec(value: Dedupe | Sequence[str] | str | bool | None) -> Dedupe | None:
+    if value is None or value is False:
+        return None
+    if value is True:
+        return Dedupe()
+    if isinstance(value, Dedupe):
+        return value
+    if isinstance(value, str):
+        return Dedupe(keys=(value,))
+    if isinstance(value, Sequence):
+        return Dedupe(keys=tuple(value))
+    raise ConfigError(f"dedupe must be a Dedupe, key column(s), True or None; got {type(value).__name__}")

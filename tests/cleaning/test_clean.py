@@ -1,0 +1,48 @@
+from __future__ import annotations
+
+import pyarrow as pa
+
+from ecomkit.cleaning import Dedupe, Impute, clean, rules
+
+
+def test_clean_composes_dedupe_impute_validate() -> None:
+    items = pa.table(
+        {
+            "order_id": ["o1", "o1", "o2", "o3", "o4"],
+            "line": [1, 1, 1, 1, 1],
+            "product_id": ["p", "p", "p", "q", "q"],
+            "unit_price": [10.0, 12.0, None, -5.0, 4.0],
+            "updated_at": [1, 2, 1, 1, 1],
+        }
+    )
+    out = clean(
+        items,
+        dedupe=Dedupe(keys=("order_id", "line"), order_by=("updated_at",)),
+        impute=Impute({"unit_price": "median"}, by=("product_id",)),
+        rules=[rules.positive("unit_price"), rules.not_null("unit_price")],
+    )
+    # o1 keeps the update (12.0); o2's price is the median of p = 12.0; o3 is quarantined
+    assert out.table.column("order_id").to_pylist() == ["o1", "o2", "o4"]
+    assert out.table.column("unit_price").to_pylist() == [12.0, 12.0, 4.0]
+    assert out.quarantine.column("order_id").to_pylist() == ["o3"]
+    assert out.report.to_dict() == {
+        "rows_in": 5,
+        "duplicates_removed": 1,
+        "imputed": {"unit_price": 1},
+        "failures": {"positive(unit_price)": 1, "not_null(unit_price)": 0},
+        "quarantined_rows": 1,
+        "warned_rows": 0,
+        "rows_out": 3,
+    }
+
+
+def test_clean_shorthands_and_nothing_to_do() -> None:
+    t = pa.table({"a": [1, 1, 2]})
+    assert clean(t, dedupe=True).table.column("a").to_pylist() == [1, 2]
+    assert clean(t, dedupe="a").report.duplicates_removed == 1
+    unchanged = clean(t)
+    assert unchanged.table.equals(t)
+    assert unchanged.report.rows_out == 3
+    warned = clean(t, rules=[rules.unique("a", severity="warn")])
+    assert warned.report.warned_rows == 2
+    assert warned.report.rows_out == 3
