@@ -12,17 +12,11 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from ecomkit import schema
-from ecomkit.connectors._decode import records_to_batch
 from ecomkit.connectors.http import Page
 from ecomkit.connectors.state import JSONValue
 from ecomkit.errors import SourceDataError, StateError
 
 UTC = dt.timezone.utc
-
-
-def read_records(records: list[dict[str, Any]], raw: pa.Schema, *, where: str) -> pa.RecordBatch:
-    """One page of JSON objects as a batch of the fields ``raw`` names (extra keys are ignored)."""
-    return records_to_batch(records, raw, where=where)
 
 
 def page_batch(page: Page) -> pa.RecordBatch:
