@@ -33,7 +33,8 @@ from ecomkit.connectors._rest import (
     canonical,
     explode_items,
     field,
-    read_records,
+    first_item,
+    page_batch,
 )
 from ecomkit.connectors.auth import ShopifyTokenAuth
 from ecomkit.connectors.http import RestClient
@@ -213,8 +214,8 @@ class Shopify:
         if sync.lower_bound is not None:
             params["updated_at_min"] = sync.lower_bound.isoformat()
         paginator = LinkHeaderPaginator(records_path=resource)
-        for page in self.client.paginate(f"{resource}.json", paginator, params=params):
-            batch = read_records(page.records, raw, where=f"shopify {resource} page {page.number}")
+        for page in self.client.paginate(f"{resource}.json", paginator, params=params, schema=raw):
+            batch = page_batch(page)
             times, ids = _ts(batch.column("updated_at")), as_text(batch.column("id"))
             yield sync.select(batch, times, ids)
 
@@ -300,12 +301,7 @@ class Shopify:
         sync = Sync(self.state, self._key("products"), since)
         for raw, times, ids in self._pages("products", _RAW_PRODUCTS, sync, {}):
             if raw.num_rows:
-                first = pc.list_element(
-                    pc.fill_null(
-                        raw.column("variants"), pa.scalar([None], raw.schema.field("variants").type)
-                    ),
-                    0,
-                )
+                first = first_item(raw.column("variants"))
                 yield canonical(
                     "products",
                     {

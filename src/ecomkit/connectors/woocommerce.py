@@ -30,7 +30,8 @@ from ecomkit.connectors._rest import (
     canonical,
     explode_items,
     field,
-    read_records,
+    first_item,
+    page_batch,
 )
 from ecomkit.connectors.auth import WooCommerceAuth
 from ecomkit.connectors.http import RestClient
@@ -173,10 +174,10 @@ class WooCommerce:
                     params["modified_after"] = bound.strftime("%Y-%m-%dT%H:%M:%S")
             else:
                 params["orderby"] = "id"
-            page = self.client.get_page(resource, paginator, params=params, number=page_no)
+            page = self.client.get_page(resource, paginator, params=params, number=page_no, schema=raw_schema)
             if not page.records:
                 return
-            raw = read_records(page.records, raw_schema, where=f"woocommerce {resource} page {page_no}")
+            raw = page_batch(page)
             times, ids = _gmt(raw.column("date_modified_gmt")), as_text(raw.column("id"))
             raw, times, ids = sync.select(raw, times, ids)
             response = httpx.Response(
@@ -236,15 +237,7 @@ class WooCommerce:
     def products(self, *, since: dt.datetime | str | None = None) -> Iterator[pa.RecordBatch]:
         """Canonical ``PRODUCTS`` batches."""
         for raw, sync, times, ids in self._stream("products", _RAW_PRODUCTS, "products", since, True):
-            category = field(
-                pc.list_element(
-                    pc.fill_null(
-                        raw.column("categories"), pa.scalar([None], raw.schema.field("categories").type)
-                    ),
-                    0,
-                ),
-                "name",
-            )
+            category = field(first_item(raw.column("categories")), "name")
             yield canonical(
                 "products",
                 {
