@@ -135,7 +135,8 @@ def _hash_candidates(table: pa.Table, group: Sequence[str]) -> np.ndarray[Any, n
     maybe = np.flatnonzero(bitmap[(hashes & low).astype(np.intp)])
     probe = hashes[maybe]
     slot = np.minimum(np.searchsorted(shared, probe), len(shared) - 1)
-    return maybe[shared[slot] == probe].astype(np.int64)
+    found: np.ndarray[Any, np.dtype[np.int64]] = maybe[shared[slot] == probe].astype(np.int64)
+    return found
 
 
 def _dropped_positions(
