@@ -116,11 +116,15 @@ def run_polars(table: pa.Table) -> dict[str, Any]:
     df = pl.from_arrow(table)
     assert isinstance(df, pl.DataFrame)
     df = df.with_row_index("__row")
-    latest = (
-        df.sort(["updated_at", "__row"], nulls_last=False)
+    # sort only the key/version columns, then gather the surviving rows in input order
+    survivors = (
+        df.select([*KEYS, "updated_at", "__row"])
+        .sort(["updated_at", "__row"], nulls_last=False)
         .unique(KEYS, keep="last", maintain_order=False)
-        .sort("__row")
+        .get_column("__row")
+        .sort()
     )
+    latest = df.select(pl.all().gather(survivors))
     global_median = latest["unit_price"].median()
     latest = latest.with_columns(
         pl.col("unit_price").fill_null(

@@ -46,6 +46,7 @@ QUANTILES: tuple[float, ...] = (0.01, 0.05, 0.25, 0.5, 0.75, 0.95, 0.99)
 _BINS = 20
 _TOP = 5
 _SAMPLES = 5
+_PARALLEL_ROWS = 200_000  # below this, threads cost more than they save
 
 FieldKind = Literal["number", "text", "timestamp", "boolean", "other"]
 
@@ -402,13 +403,17 @@ def _field_profiles(table: pa.Table) -> dict[str, FieldProfile]:
     each (distinct count and top values) and pyarrow length statistics.
     """
     names = table.column_names
-    workers = max(1, min(len(names), os.cpu_count() or 1))
-    if workers == 1:
-        profiles = [_column_profile(table, name) for name in names]
-    else:
-        with ThreadPoolExecutor(max_workers=workers) as pool:
-            profiles = list(pool.map(lambda name: _column_profile(table, name), names))
-    return dict(zip(names, profiles, strict=True))
+    text = [f.name for f in table.schema if _kind(f.type) == "text"]
+    others = [name for name in names if name not in text]
+    workers = min(len(others), os.cpu_count() or 1)
+    if workers < 2 or table.num_rows < _PARALLEL_ROWS:
+        return {name: _column_profile(table, name) for name in names}
+    # numpy columns in worker threads; text columns here, on this thread's reused DuckDB connection
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        pending = {name: pool.submit(_column_profile, table, name) for name in others}
+        done = {name: _column_profile(table, name) for name in text}
+        done.update({name: future.result() for name, future in pending.items()})
+    return {name: done[name] for name in names}
 
 
 def _column_profile(table: pa.Table, name: str) -> FieldProfile:
