@@ -15,7 +15,15 @@ from ecomkit.cleaning.dedupe import Keep, _keep_mask
 from ecomkit.cleaning.dedupe import dedupe as _dedupe
 from ecomkit.cleaning.impute import _impute
 from ecomkit.cleaning.rules import Custom, Rule
-from ecomkit.cleaning.validate import QUARANTINE_COLUMNS, Validation, _quarantine_schema, validate
+from ecomkit.cleaning.validate import (
+    QUARANTINE_COLUMNS,
+    Validation,
+    _concat,
+    _failing_masks,
+    _failures,
+    _quarantine_schema,
+    validate,
+)
 from ecomkit.errors import ConfigError
 
 __all__ = ["CleanReport", "Cleaned", "Dedupe", "Impute", "clean"]
@@ -211,12 +219,15 @@ def _clean_narrow(data: pa.Table, spec: Dedupe, how: Impute | None, rules: list[
     imputed: dict[str, int] = {}
     if how is not None:
         narrow, imputed = _impute(narrow, how.strategies, by=how.by)
-    checked = validate(narrow, rules)
+    masks = _failing_masks(narrow, rules)  # not validate(): its narrow `valid` copy is not needed here
     rows = narrow.num_rows
     failed = np.zeros(rows, dtype=bool)
+    parts: dict[str, list[pa.Table]] = {"error": [], "warn": []}
     for rule in rules:
-        if rule.severity == "error":
-            failed |= checked.failing_masks[rule.name]
+        if masks[rule.name].any():
+            parts[rule.severity].append(_failures(narrow, rule, masks[rule.name]))
+            if rule.severity == "error":
+                failed |= masks[rule.name]
     survivors = np.flatnonzero(~failed)
     original = survivors if kept is None else kept[survivors]
     if len(original) == data.num_rows:
@@ -228,7 +239,10 @@ def _clean_narrow(data: pa.Table, spec: Dedupe, how: Impute | None, rules: list[
     for column, count in imputed.items():
         if count:
             index = full.schema.get_field_index(column)
-            full = full.set_column(index, full.schema.field(column), checked.valid.column(column))
+            values = (
+                narrow.column(column).filter(pa.array(~failed)) if failed.any() else narrow.column(column)
+            )
+            full = full.set_column(index, full.schema.field(column), values)
 
     def widen(part: pa.Table) -> pa.Table:
         positions = np.asarray(part.column("row").to_numpy(), dtype=np.int64)
@@ -239,21 +253,22 @@ def _clean_narrow(data: pa.Table, spec: Dedupe, how: Impute | None, rules: list[
         arrays += [part.column(c) for c in QUARANTINE_COLUMNS]
         return pa.Table.from_arrays(arrays, schema=_quarantine_schema(data.schema))
 
+    failures = MappingProxyType({name: int(mask.sum()) for name, mask in masks.items()})
     validation = Validation(
         valid=full,
-        invalid=widen(checked.invalid),
-        warnings=widen(checked.warnings),
-        failures=checked.failures,
-        dimensions=checked.dimensions,
+        invalid=widen(_concat(narrow.schema, parts["error"])),
+        warnings=widen(_concat(narrow.schema, parts["warn"])),
+        failures=failures,
+        dimensions=MappingProxyType({rule.name: rule.dimension for rule in rules}),
         rows=rows,
-        failing_masks=checked.failing_masks,
+        failing_masks=MappingProxyType(masks),
     )
     warned = len(validation.warnings.column("row").unique()) if validation.warnings.num_rows else 0
     report = CleanReport(
         rows_in=data.num_rows,
         duplicates_removed=data.num_rows - rows,
         imputed=MappingProxyType(imputed),
-        failures=checked.failures,
+        failures=failures,
         quarantined_rows=validation.invalid_rows,
         warned_rows=warned,
         rows_out=validation.valid_rows,
