@@ -3,9 +3,12 @@
 The pipeline: dedupe on (order_id, line_number) keeping the latest ``updated_at`` version, impute missing
 ``unit_price`` with the exact median per ``product_id`` (global median where a product has none), five rules
 (quarantining failures), then a profile of the cleaned rows: per-column null and distinct counts,
-min/max/mean/median of the numeric columns, exact-duplicate rows and rule failure counts. ecomkit's profile
-does more (all seven quantiles, histograms, top values, scores). Each engine runs in its own process, reading
-the same Arrow IPC file, so its time and peak RSS are its own. Results are asserted equal.
+min/max/mean/median of the numeric columns, exact-duplicate rows and rule failure counts. The peers do only
+that; ecomkit's profile does more on top (key duplicates, all seven quantiles and stddev of every number,
+histograms, text top values and lengths, the rules again with samples, scores), so the comparison does not
+flatter ecomkit. Each peer is written idiomatically (polars sorts only the key/version columns before
+gathering the survivors). Each engine runs in its own process, reading the same Arrow IPC file, so its time
+and peak RSS are its own. Results are asserted equal (against ecomkit, or the first engine run).
 
     python benchmarks/clean_profile.py --rows 10000000
     python benchmarks/clean_profile.py --quick          # 200k rows
