@@ -21,8 +21,9 @@ from ecomkit.metrics.btyd._base import (
     check_repeaters,
     check_rft,
     columns,
-    compress,
+    dot,
     fit_log_params,
+    group,
 )
 
 __all__ = ["ParetoNBD"]
@@ -114,21 +115,23 @@ class ParetoNBD(TransactionModel):
             raise ConfigError("cannot fit ParetoNBD to an empty summary")
         check_repeaters(x, "ParetoNBD")
         scale = 1.0 / T.max() if T.max() > 0 else 1.0
-        (xs, txs, Ts), weight = compress(x, tx * scale, T * scale)
-        total = weight.sum()
+        grouped = group(x, tx, T)
+        xs, txo, To = (v[c] for v, c in zip(grouped.values, grouped.codes, strict=True))
+        weight = grouped.weight
+        txs, Ts = txo * scale, To * scale
+        total = float(weight.sum())
 
         def objective(log_theta: FloatArray) -> tuple[float, FloatArray]:
             theta = np.exp(log_theta)
             ll, grad = _loglik_grad(theta, xs, txs, Ts, gradient=True)
-            value = -float(weight @ ll) / total + penalizer * float(theta @ theta)
-            dtheta = -(grad @ weight) / total + 2 * penalizer * theta
+            value = -dot(weight, ll) / total + penalizer * dot(theta, theta)
+            dtheta = -np.einsum("ki,i->k", grad, weight) / total + 2 * penalizer * theta
             return value, dtheta * theta
 
         log_theta = fit_log_params("ParetoNBD", objective, np.zeros(4), analytic_gradient=True)
         r, alpha_s, s, beta_s = np.exp(log_theta)
         params = np.array([r, alpha_s / scale, s, beta_s / scale])
-        (xo, txo, To), wo = compress(x, tx, T)
-        ll_total = float(wo @ _loglik(params, xo, txo, To))
+        ll_total = dot(weight, _loglik(params, xs, txo, To))
         return cls(
             r=float(params[0]),
             alpha=float(params[1]),
