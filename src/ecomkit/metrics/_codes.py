@@ -26,7 +26,7 @@ import numpy.typing as npt
 import pyarrow as pa
 import pyarrow.compute as pc
 
-IntArray = npt.NDArray[np.int64] | npt.NDArray[np.int32]
+IntArray = npt.NDArray[np.int64]
 
 
 def _is_variable_width(kind: pa.DataType) -> bool:
@@ -63,12 +63,12 @@ def _key_space_limit(rows: int) -> int:
 def _dense(key: npt.NDArray[np.integer[Any]], size: int) -> tuple[IntArray, IntArray]:
     """The present keys (sorted) and each key's rank among them, for keys in ``[0, size)``.
 
-    Ranks are int32 when they fit (always, below :func:`_key_space_limit`), which halves the
-    memory traffic of everything downstream.
+    Ranks are ``intp`` (int64): numpy converts any other index type to it on every gather and
+    ``bincount``, which would cost a pass and an allocation each time downstream.
     """
     present = np.zeros(size, dtype=bool)
     present[key] = True
-    rank = np.cumsum(present, dtype=np.int32 if size < 2**31 else np.int64)
+    rank = np.cumsum(present, dtype=np.int64)
     rank -= 1
     return np.flatnonzero(present), rank[key]
 
@@ -98,19 +98,37 @@ def _fixed_width_codes(array: pa.Array) -> tuple[pa.Array, IntArray] | None:
     width, rest = divmod(stop - start, n)
     if rest or not 0 < width <= _MAX_WIDTH:
         return None
-    if not np.array_equal(np.diff(offsets), np.broadcast_to(offset_type(width), (n,))):
+    digit = np.empty(n, dtype=np.int64)  # scratch: first the row lengths, then one digit at a time
+    np.subtract(offsets[1:], offsets[:-1], out=digit)
+    if digit.min() != width or digit.max() != width:
         return None
     data = (
         np.frombuffer(data_buffer, dtype=np.uint8, count=stop - start, offset=start) if data_buffer else None
     )
     if data is None:
         return None
+    # rows as little-endian 64-bit words (padded when the width is not a multiple of 8): byte p of
+    # a row is bits 8·(p mod 8) .. +8 of word p div 8
+    words_per_row = -(-width // 8)
+    if width % 8:
+        padded = np.zeros((n, 8 * words_per_row), dtype=np.uint8)
+        padded[:, :width] = data.reshape(n, width)
+        words = padded.view("<i8")
+    else:
+        words = data.view("<i8").reshape(n, words_per_row)
+    # positions whose byte never changes (all rows agree on every bit) need no digit
+    ones = np.bitwise_and.reduce(words, axis=0)
+    any_ = np.bitwise_or.reduce(words, axis=0)
     matrix = data.reshape(n, width)
     limit = _key_space_limit(n)
     lows = np.zeros(width, dtype=np.int64)
     radix = np.ones(width, dtype=np.int64)
     space = 1
     for position in range(width):
+        word, shift = divmod(position, 8)
+        if ((int(ones[word]) ^ int(any_[word])) >> (8 * shift)) & 0xFF == 0:
+            lows[position] = (int(ones[word]) >> (8 * shift)) & 0xFF
+            continue
         column = matrix[:, position]
         low, high = int(column.min()), int(column.max())
         lows[position], radix[position] = low, high - low + 1
@@ -121,38 +139,20 @@ def _fixed_width_codes(array: pa.Array) -> tuple[pa.Array, IntArray] | None:
     weight = np.ones(width, dtype=np.int64)
     for position in range(width - 2, -1, -1):
         weight[position] = weight[position + 1] * radix[position + 1]
-    byte = np.arange(256, dtype=np.int64)
-    # the key space is below 2^31 (see _key_space_limit), so 32-bit keys halve the memory traffic
-    digit_tables = [
-        np.where((byte >= lows[p]) & (byte < lows[p] + radix[p]), (byte - lows[p]) * weight[p], 0).astype(
-            np.int32
-        )
-        for p in range(width)
-    ]
-    varying = [p for p in range(width) if radix[p] > 1]
-    if width % 2 == 0:
-        pairs = data.view("<u2").reshape(n, width // 2)
-        # little-endian: a pair's value is byte[2k] + 256 · byte[2k+1]
-        lookups = [
-            ((digit_tables[2 * k + 1][:, None] + digit_tables[2 * k][None, :]).ravel(), pairs[:, k])
-            for k in sorted({p // 2 for p in varying})
-        ]
-    else:
-        lookups = [(digit_tables[p], matrix[:, p]) for p in varying]
-    if not lookups:
-        key = np.zeros(n, dtype=np.int32)
-    else:
-        key = lookups[0][0][lookups[0][1]]
-        for table, index in lookups[1:]:
-            key += table[index]
+    # key = Σ (byte_p - low_p)·weight_p, Horner-style and in place: no temporary per position
+    key = np.zeros(n, dtype=np.int64)
+    for position in (p for p in range(width) if radix[p] > 1):
+        word, shift = divmod(position, 8)
+        np.right_shift(words[:, word], 8 * shift, out=digit)
+        np.bitwise_and(digit, 0xFF, out=digit)
+        key *= radix[position]
+        key += digit
+    key -= int(sum(int(lows[p]) * int(weight[p]) for p in range(width) if radix[p] > 1))
     present, code = _dense(key, math.prod(int(r) for r in radix))
-    # decode the present keys back into their bytes
-    digits = (present[:, None] // weight[None, :]) % radix[None, :] + lows[None, :]
-    raw = digits.astype(np.uint8).ravel()
-    new_offsets = np.arange(len(present) + 1, dtype=offset_type) * offset_type(width)
-    distinct = pa.Array.from_buffers(
-        array.type, len(present), [None, pa.py_buffer(new_offsets), pa.py_buffer(raw)]
-    )
+    # one row of each distinct id (any will do: they are equal), in rank order
+    representative = np.empty(len(present), dtype=np.int64)
+    representative[code] = np.arange(n, dtype=np.int64)
+    distinct = array.take(pa.array(representative))
     return distinct, code
 
 

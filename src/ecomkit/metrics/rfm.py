@@ -212,19 +212,21 @@ def _periods(enc: _Encoded, mask: npt.NDArray[np.bool_] | None) -> tuple[_CodeAr
     span = int(period.max()) - low + 1
     size = len(enc.customers) * span
     if size < 2**62:
-        # one integer key per row: a plain (SIMD) sort is far cheaper than an argsort or lexsort,
-        # and twice as fast again on 32-bit keys
+        # One integer key per row: a plain (SIMD) sort is far cheaper than an argsort or a lexsort,
+        # and twice as fast again on 32-bit keys. The key is built in place (ufuncs with ``out=``):
+        # at a million rows every fresh temporary array costs as much as the arithmetic.
         dtype = np.int32 if size < 2**31 else np.int64
-        key = code.astype(dtype)
-        key *= dtype(span)
-        key += (period - low).astype(dtype)
+        key = np.multiply(code, span, dtype=dtype, casting="unsafe")
+        np.add(key, period, out=key, casting="unsafe")
+        key -= dtype(low)  # wraps around exactly like the sum did: the result is in range
         key.sort()
         new = np.empty(len(key), dtype=bool)
         new[0] = True
         np.not_equal(key[1:], key[:-1], out=new[1:])
         key = key[new]
         pair_code, pair_period = np.divmod(key, dtype(span))
-        return pair_code.astype(np.int64), pair_period.astype(np.int64) + low
+        pair_period += dtype(low)
+        return pair_code, pair_period.astype(np.int64)
     order = np.lexsort((period, code))
     code, period = code[order], period[order]
     new = np.ones(len(code), dtype=bool)
@@ -235,13 +237,16 @@ def _periods(enc: _Encoded, mask: npt.NDArray[np.bool_] | None) -> tuple[_CodeAr
 def _summary(
     enc: _Encoded, mask: npt.NDArray[np.bool_] | None, end_period: int, freq: str, include_first: bool
 ) -> _Summary:
-    code, period = _periods(enc, mask)
+    pair_code, period = _periods(enc, mask)
     n_codes = len(enc.customers)
-    periods_of = np.bincount(code, minlength=n_codes)  # distinct periods per customer
-    customers = np.flatnonzero(periods_of)
-    count = periods_of[customers]
-    ends = np.cumsum(count) - 1
-    starts = ends - count + 1
+    # customers are runs of equal codes among the sorted distinct (code, period) pairs
+    new = np.empty(len(pair_code), dtype=bool)
+    new[:1] = True
+    np.not_equal(pair_code[1:], pair_code[:-1], out=new[1:])
+    starts = np.flatnonzero(new)
+    ends = np.append(starts[1:], len(pair_code)) - 1
+    customers = pair_code[starts].astype(np.int64)
+    count = (ends - starts + 1).astype(np.int64)
     unit = _UNIT_DAYS[freq]
     first_period = period[starts]
     first_day = _period_start_day(first_period, freq)
@@ -256,8 +261,9 @@ def _summary(
         first_of = np.zeros(n_codes, dtype=np.int64)
         first_of[customers] = first_period
         # one weighted bincount gives each customer's (repeat-period, first-period) value sums
-        slot = row_code * 2
-        slot += row_period == first_of[row_code]
+        slot = np.multiply(row_code, 2, dtype=np.int64)
+        in_first = np.equal(row_period, first_of[row_code])
+        np.add(slot, in_first, out=slot)
         sums = np.bincount(slot, weights=values, minlength=2 * n_codes).reshape(n_codes, 2)[customers]
         repeat_sum, first_sum = sums[:, 0], sums[:, 1]
         if include_first:
