@@ -80,7 +80,10 @@ def _integer_codes(array: pa.Array) -> tuple[pa.Array, IntArray] | None:
     values = array.to_numpy(zero_copy_only=False)
     base = values.dtype.type(low)
     # in the column's own type the difference wraps around correctly even for uint64 beyond 2^63
-    key = (values - base).astype(np.int64) if values.dtype == np.uint64 else values.astype(np.int64) - low
+    if values.dtype == np.uint64:
+        key = (values - base).astype(np.int64)
+    else:
+        key = np.subtract(values, low, dtype=np.int64)  # one pass, no temporary
     present, code = _dense(key, high - low + 1)
     with np.errstate(over="ignore"):
         distinct = pa.array(present.astype(values.dtype) + base, type=array.type)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 import numpy.typing as npt
@@ -125,8 +125,8 @@ def rfm_summary(
     if calibration_end is None:
         end_us = _end_us(observation_end, enc.us)
         end_period = _period(np.array([end_us], dtype=np.int64), freq)[0]
-        late = enc.period > end_period
-        summary = _summary(enc, ~late if late.any() else None, end_period, freq, include_first)
+        mask = None if not len(enc.period) or enc.period.max() <= end_period else enc.period <= end_period
+        summary = _summary(enc, mask, end_period, freq, include_first)
         return _assemble(enc, summary, customer_col, value_col is not None, suffix="")
     return _calibration_holdout(
         enc, customer_col, value_col is not None, freq, observation_end, calibration_end, include_first
@@ -202,12 +202,41 @@ class _Summary:
     monetary: _FloatArray | None
 
 
-def _periods(enc: _Encoded, mask: npt.NDArray[np.bool_] | None) -> tuple[_CodeArray, _IntArray]:
+class _Pairs:
+    """Distinct (customer code, period) pairs, sorted: packed keys ``code · span + period - low``.
+
+    Only the codes are unpacked for every pair; periods are unpacked where asked for (the first and
+    last pair of each customer), which saves two passes and two arrays over a million pairs.
+    """
+
+    def __init__(
+        self,
+        key: npt.NDArray[np.integer[Any]] | None,
+        span: int,
+        low: int,
+        code: _CodeArray | None = None,
+        period: _IntArray | None = None,
+    ) -> None:
+        self.key, self.span, self.low = key, span, low
+        if code is None and key is not None:
+            code = np.floor_divide(key, key.dtype.type(span))
+        self.code: _CodeArray = code if code is not None else np.zeros(0, dtype=np.int64)
+        self._period = period
+
+    def period(self, at: _IntArray) -> _IntArray:
+        """The periods of the pairs at the given positions."""
+        if self._period is not None:
+            return self._period[at]
+        assert self.key is not None
+        return np.asarray(self.key[at] % self.span, dtype=np.int64) + self.low
+
+
+def _periods(enc: _Encoded, mask: npt.NDArray[np.bool_] | None) -> _Pairs:
     """Distinct (customer code, period) pairs of the rows under ``mask``, sorted by code then period."""
     code = enc.code if mask is None else enc.code[mask]
     period = enc.period if mask is None else enc.period[mask]
     if not len(code):
-        return code, period
+        return _Pairs(None, 1, 0, code, period)
     low = int(period.min())
     span = int(period.max()) - low + 1
     size = len(enc.customers) * span
@@ -224,20 +253,19 @@ def _periods(enc: _Encoded, mask: npt.NDArray[np.bool_] | None) -> tuple[_CodeAr
         new[0] = True
         np.not_equal(key[1:], key[:-1], out=new[1:])
         key = key[new]
-        pair_code, pair_period = np.divmod(key, dtype(span))
-        pair_period += dtype(low)
-        return pair_code, pair_period.astype(np.int64)
+        return _Pairs(key, span, low)
     order = np.lexsort((period, code))
     code, period = code[order], period[order]
     new = np.ones(len(code), dtype=bool)
     new[1:] = (code[1:] != code[:-1]) | (period[1:] != period[:-1])
-    return code[new], period[new]
+    return _Pairs(None, 1, 0, code[new], period[new])
 
 
 def _summary(
     enc: _Encoded, mask: npt.NDArray[np.bool_] | None, end_period: int, freq: str, include_first: bool
 ) -> _Summary:
-    pair_code, period = _periods(enc, mask)
+    pairs = _periods(enc, mask)
+    pair_code = pairs.code
     n_codes = len(enc.customers)
     # customers are runs of equal codes among the sorted distinct (code, period) pairs
     new = np.empty(len(pair_code), dtype=bool)
@@ -248,9 +276,9 @@ def _summary(
     customers = pair_code[starts].astype(np.int64)
     count = (ends - starts + 1).astype(np.int64)
     unit = _UNIT_DAYS[freq]
-    first_period = period[starts]
+    first_period = pairs.period(starts)
     first_day = _period_start_day(first_period, freq)
-    last_day = _period_start_day(period[ends], freq)
+    last_day = _period_start_day(pairs.period(ends), freq)
     end_day = _period_start_day(np.array([end_period], dtype=np.int64), freq)[0]
     frequency = count if include_first else count - 1
     monetary = None
@@ -260,9 +288,11 @@ def _summary(
         values = enc.value if mask is None else enc.value[mask]
         first_of = np.zeros(n_codes, dtype=np.int64)
         first_of[customers] = first_period
-        # one weighted bincount gives each customer's (repeat-period, first-period) value sums
-        slot = np.multiply(row_code, 2, dtype=np.int64)
-        in_first = np.equal(row_period, first_of[row_code])
+        # one weighted bincount gives each customer's (repeat-period, first-period) value sums;
+        # ``slot`` first holds each row's first period, then (reused) its bincount slot
+        slot = np.take(first_of, row_code)
+        in_first = np.equal(row_period, slot)
+        np.multiply(row_code, 2, out=slot)
         np.add(slot, in_first, out=slot)
         sums = np.bincount(slot, weights=values, minlength=2 * n_codes).reshape(n_codes, 2)[customers]
         repeat_sum, first_sum = sums[:, 0], sums[:, 1]
@@ -314,7 +344,7 @@ def _calibration_holdout(
             "no transaction falls in the holdout (calibration_end, observation_end]; "
             f"check calibration_end={calibration_end!r} and observation_end={observation_end!r}"
         )
-    hold_code, _ = _periods(enc, in_holdout)
+    hold_code = _periods(enc, in_holdout).code
     n_customers = len(enc.customers)
     hold_freq = np.bincount(hold_code, minlength=n_customers)[cal.code]
     table = table.append_column("frequency_holdout", pa.array(hold_freq.astype(np.int64)))
