@@ -84,9 +84,10 @@ class BetaGeo(TransactionModel):
         """Fit by maximum likelihood to an RFM summary (``include_first=False``).
 
         The negative mean log-likelihood plus ``penalizer × Σ θ²`` is minimised over log-parameters
-        with L-BFGS-B and the analytic gradient. As in lifetimes, time is first rescaled so that the
-        largest ``T`` is 1 (the penalty applies to ``alpha`` in those units) and identical customers are
-        counted once with a weight, so the cost grows with distinct (frequency, recency, T) triples.
+        with BFGS and the analytic gradient. As in lifetimes, time is first rescaled so that the
+        largest ``T`` is 1 (the penalty applies to ``alpha`` in those units). Identical customers are
+        counted once with a weight, and terms of one variable (x, t_x or T) are computed once per
+        distinct value, so the cost grows with distinct (frequency, recency, T) triples.
 
         Args:
             summary: one row per customer with frequency, recency and T.
