@@ -13,7 +13,7 @@ from scipy import special
 
 from ecomkit._arrow import TableLike
 from ecomkit.errors import ConfigError
-from ecomkit.metrics.btyd._base import FloatArray, check_penalizer, columns, compress, fit_log_params
+from ecomkit.metrics.btyd._base import FloatArray, check_penalizer, columns, distinct, dot, fit_log_params
 
 __all__ = ["GammaGamma"]
 
@@ -93,19 +93,10 @@ class GammaGamma:
             raise ConfigError(
                 f"GammaGamma needs customers with {frequency_col} > 0 and {monetary_col} > 0; found none"
             )
-        (xs, ms), weight = compress(x[keep], m[keep])
-        total = weight.sum()
-
-        def objective(log_theta: FloatArray) -> tuple[float, FloatArray]:
-            theta = np.exp(log_theta)
-            ll, grad = _loglik(theta, xs, ms, gradient=True)
-            value = -float(weight @ ll) / total + penalizer * float(theta @ theta)
-            dtheta = -(grad @ weight) / total + 2 * penalizer * theta
-            return value, dtheta * theta
-
+        objective = _Objective(x[keep], m[keep], penalizer)
         log_theta = fit_log_params("GammaGamma", objective, np.zeros(3), analytic_gradient=True, limit=None)
         theta = np.exp(log_theta)
-        ll_total = float(weight @ _loglik(theta, xs, ms, gradient=False)[0])
+        ll_total = float(_loglik(theta, x[keep], m[keep], gradient=False)[0].sum())
         p, q, v = (float(value) for value in theta)
         return cls(p=p, q=q, v=v, log_likelihood=ll_total, n_customers=int(keep.sum()), penalizer=penalizer)
 
@@ -147,6 +138,53 @@ class GammaGamma:
         x, m = columns(summary, [frequency_col, monetary_col])
         m = np.where(x > 0, m, 0.0)
         return pa.array(self.p * (self.v + x * m) / (self.p * x + self.q - 1), pa.float64())
+
+
+class _Objective:
+    """The penalised negative mean log-likelihood over log-parameters, and its gradient, for the fit.
+
+    The gamma functions depend on a customer's ``x`` only and are evaluated once per distinct ``x``;
+    ``log m`` and ``log x`` do not depend on the parameters and are summed once. Only
+    ``log(v + x·m)`` is computed per customer and evaluation.
+    """
+
+    def __init__(self, x: FloatArray, m: FloatArray, penalizer: float) -> None:
+        self.x, self.m, self.penalizer = x, m, penalizer
+        self.xv, ix = distinct(x)
+        self.w_x = np.bincount(ix, minlength=len(self.xv)).astype(np.float64)
+        self.n = float(len(x))
+        log_m = np.log(m)
+        self.sum_x_log_m, self.sum_log_m = dot(x, log_m), float(log_m.sum())
+        self.log_xv = np.log(self.xv)
+
+    def __call__(self, log_theta: FloatArray) -> tuple[float, FloatArray]:
+        theta = np.exp(log_theta)
+        p, q, v = theta
+        pxv = p * self.xv
+        head = special.gammaln(pxv + q) - special.gammaln(pxv) + pxv * self.log_xv
+        dig = special.digamma(pxv + q)
+        spread = v + self.x * self.m
+        log_spread, inv_spread = np.log(spread), 1 / spread
+        x_log_spread = dot(self.x, log_spread)
+        sum_log_spread = float(log_spread.sum())
+        ll = (
+            dot(self.w_x, head)
+            + self.n * (q * np.log(v) - special.gammaln(q))
+            + p * self.sum_x_log_m
+            - self.sum_log_m
+            - p * x_log_spread
+            - q * sum_log_spread
+        )
+        d_p = (
+            dot(self.w_x, self.xv * (dig - special.digamma(pxv) + self.log_xv))
+            + self.sum_x_log_m
+            - x_log_spread
+        )
+        d_q = dot(self.w_x, dig) - self.n * special.digamma(q) + self.n * np.log(v) - sum_log_spread
+        d_v = self.n * q / v - p * dot(self.x, inv_spread) - q * float(inv_spread.sum())
+        value = -ll / self.n + self.penalizer * dot(theta, theta)
+        dtheta = -np.array([d_p, d_q, d_v]) / self.n + 2 * self.penalizer * theta
+        return value, dtheta * theta
 
 
 def _loglik(
