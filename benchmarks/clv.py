@@ -1,6 +1,6 @@
 """Benchmark: ecomkit.metrics vs lifetimes — rfm_summary and the BG/NBD fit, side by side.
 
-Run: ``python benchmarks/metrics_rfm_btyd.py [--quick] [--rows N]`` (needs ``pip install lifetimes``).
+Run: ``python benchmarks/clv.py [--quick] [--rows N]`` (needs ``pip install lifetimes``).
 Prints times (best of several runs), speed-up ratios from the same run, peak memory (tracemalloc) and
 the fitted parameters' differences. ``rfm_summary`` runs on three spellings of the same customers:
 fixed-width string ids (coded arithmetically), integer ids, and variable-length strings (hashed).
