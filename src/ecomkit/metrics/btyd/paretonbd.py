@@ -191,8 +191,8 @@ class ParetoNBD(TransactionModel):
         Example:
             >>> model = ParetoNBD(r=0.553, alpha=10.578, s=0.606, beta=11.669)
             >>> probs = model.probability_of_purchases(39.0, [0, 1, 2]).to_numpy()
-            >>> [round(float(p), 3) for p in probs]
-            [0.594, 0.166, 0.082]
+            >>> tuple(round(float(p), 3) for p in probs)
+            (0.594, 0.166, 0.082)
         """
         t_arr, n_arr = _check_t_n(t, n)
         r, alpha, s, beta = (np.full(t_arr.shape, value) for value in self._theta)
