@@ -45,6 +45,12 @@ def as_text(array: pa.Array) -> pa.Array:
     return array if pa.types.is_string(array.type) else array.cast(pa.string())
 
 
+def full_name(first: pa.Array, last: pa.Array) -> pa.Array:
+    """``first last`` with a missing part left out (both missing: empty text)."""
+    joined = pc.binary_join_element_wise(pc.fill_null(first, ""), pc.fill_null(last, ""), " ")
+    return pc.utf8_trim_whitespace(joined)
+
+
 def as_money(array: pa.Array) -> pa.Array:
     """Decimal strings or numbers as float64 (blank text is null)."""
     if pa.types.is_string(array.type):

@@ -31,6 +31,7 @@ from ecomkit.connectors._rest import (
     explode_items,
     field,
     first_item,
+    full_name,
     page_batch,
 )
 from ecomkit.connectors.auth import WooCommerceAuth
@@ -214,15 +215,12 @@ class WooCommerce:
         """Canonical ``CUSTOMERS`` batches (``/customers`` has no ``modified_after``: pages by id, filters here)."""
         for raw, sync, times, ids in self._stream("customers", _RAW_CUSTOMERS, "customers", since, False):
             billing = raw.column("billing")
-            name = pc.binary_join_element_wise(
-                pc.fill_null(raw.column("first_name"), ""), pc.fill_null(raw.column("last_name"), ""), " "
-            )
             yield canonical(
                 "customers",
                 {
                     "customer_id": as_text(raw.column("id")),
                     "email": raw.column("email"),
-                    "name": pc.utf8_trim_whitespace(name),
+                    "name": full_name(raw.column("first_name"), raw.column("last_name")),
                     "city": field(billing, "city"),
                     "state": field(billing, "state"),
                     "postal_code": field(billing, "postcode"),
