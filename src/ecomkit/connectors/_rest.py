@@ -15,8 +15,14 @@ from ecomkit import schema
 from ecomkit.connectors.http import Page
 from ecomkit.connectors.state import JSONValue
 from ecomkit.errors import SourceDataError, StateError
+from ecomkit.resilience import Breaker, Policy, RateLimit, Retry
 
 UTC = dt.timezone.utc
+
+
+def default_policy(per_second: int, name: str) -> Policy:
+    """A source's default resilience: retries, ``per_second`` requests a second and a breaker, named ``name``."""
+    return Policy(retry=Retry(), rate_limit=RateLimit(per_second, 1.0, name=name), breaker=Breaker(name=name))
 
 
 def page_batch(page: Page) -> pa.RecordBatch:

@@ -31,6 +31,7 @@ from ecomkit.connectors._rest import (
     as_text,
     base_url,
     canonical,
+    default_policy,
     explode_items,
     field,
     first_item,
@@ -42,7 +43,7 @@ from ecomkit.connectors.http import RestClient
 from ecomkit.connectors.pagination import LinkHeaderPaginator
 from ecomkit.connectors.state import State, open_state
 from ecomkit.errors import ConfigError
-from ecomkit.resilience import Breaker, Policy, RateLimit, Retry
+from ecomkit.resilience import Policy
 
 __all__ = ["ORDER_FIELDS", "OrderPage", "Shopify"]
 
@@ -177,11 +178,7 @@ class Shopify:
         root = base_url(shop if "." in shop or "://" in shop else f"{shop}.myshopify.com")
         self.host = httpx.URL(root).host
         self.page_size = page_size
-        self.policy = policy or Policy(
-            retry=Retry(),
-            rate_limit=RateLimit(2, 1.0, name=f"shopify:{self.host}"),
-            breaker=Breaker(name=f"shopify:{self.host}"),
-        )
+        self.policy = policy or default_policy(2, f"shopify:{self.host}")
         self.state = open_state(state)
         self.client = RestClient(
             f"{root}/admin/api/{api_version}",

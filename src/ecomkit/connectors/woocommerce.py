@@ -28,6 +28,7 @@ from ecomkit.connectors._rest import (
     as_text,
     base_url,
     canonical,
+    default_policy,
     explode_items,
     field,
     first_item,
@@ -39,7 +40,7 @@ from ecomkit.connectors.http import RestClient
 from ecomkit.connectors.pagination import PageNumberPaginator
 from ecomkit.connectors.state import State, open_state
 from ecomkit.errors import ConfigError
-from ecomkit.resilience import Breaker, Policy, RateLimit, Retry
+from ecomkit.resilience import Policy
 
 __all__ = ["OrderPage", "WooCommerce"]
 
@@ -134,11 +135,7 @@ class WooCommerce:
         root = base_url(url)
         self.host = httpx.URL(root).host
         self.page_size = page_size
-        self.policy = policy or Policy(
-            retry=Retry(),
-            rate_limit=RateLimit(5, 1.0, name=f"woo:{self.host}"),
-            breaker=Breaker(name=f"woo:{self.host}"),
-        )
+        self.policy = policy or default_policy(5, f"woo:{self.host}")
         self.state = open_state(state)
         self.client = RestClient(
             f"{root}/wp-json/wc/v3",
