@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import re
 import subprocess
+from collections.abc import Callable
 from pathlib import Path
 
 import pyarrow as pa
@@ -13,6 +14,8 @@ from ecomkit.quality import QualityReport, dashboard, profile, write_dashboard
 
 EVIL = "<script>alert(1)</script>"
 ITEM_RULES = [rules.positive("quantity"), rules.not_null("price")]
+
+Screenshot = Callable[[Path, Path], "subprocess.CompletedProcess[str]"]
 
 
 def _items() -> pa.Table:
@@ -114,28 +117,11 @@ def test_without_after_and_bad_inputs() -> None:
         dashboard(before, after={"customers": before["orders"]})
 
 
-def test_dashboard_renders_in_headless_chromium(tmp_path: Path, chromium: str) -> None:
+def test_dashboard_renders_in_headless_chromium(tmp_path: Path, screenshot: Screenshot) -> None:
     before, after = _reports()
     page = write_dashboard(tmp_path / "d.html", before, after=after)
     shot = tmp_path / "d.png"
-    run = subprocess.run(
-        [
-            chromium,
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--hide-scrollbars",
-            "--enable-logging=stderr",
-            "--v=0",
-            "--window-size=1280,1600",
-            f"--screenshot={shot}",
-            page.as_uri(),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    run = screenshot(page, shot)
     assert run.returncode == 0, run.stderr[-2000:]
     assert shot.stat().st_size > 10_000
     assert not [line for line in run.stderr.splitlines() if "CONSOLE" in line]

@@ -12,9 +12,13 @@ import datetime as dt
 import decimal
 import os
 import uuid
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
+import pyarrow as pa
+
+from ecomkit.connectors.progress import ProgressHook, track
 from ecomkit.connectors.state import State, open_state
 from ecomkit.errors import StateError
 
@@ -22,6 +26,8 @@ __all__ = [
     "ObjectIdText",
     "StateSpec",
     "Watermark",
+    "collect",
+    "commit_as_taken",
     "decode_value",
     "encode_value",
     "load",
@@ -137,3 +143,39 @@ def save(state: State, key: str, mark: Watermark, *, cursor: str, key_column: st
             "key": encode_value(mark.key),
         },
     )
+
+
+def commit_as_taken(
+    pairs: Iterator[tuple[pa.RecordBatch, Watermark | None]], save: Callable[[Watermark], None] | None
+) -> Iterator[pa.RecordBatch]:
+    """The non-empty batches of ``(batch, watermark after it)`` pairs, each watermark saved only once
+    the consumer asks for the next batch (or the read ends): the batch has been taken by then."""
+    for batch, mark in pairs:
+        if batch.num_rows == 0:
+            continue
+        yield batch
+        if save is not None and mark is not None:
+            save(mark)
+
+
+def collect(
+    pairs: Iterator[tuple[pa.RecordBatch, Watermark | None]], progress: ProgressHook | None
+) -> tuple[list[pa.RecordBatch], Watermark | None]:
+    """Every non-empty batch of the pairs (reported to ``progress``) and the last watermark.
+
+    With no rows at all the list holds the first empty batch, which still carries the columns.
+    """
+    empty: list[pa.RecordBatch] = []
+    marks: list[Watermark] = []
+
+    def batches() -> Iterator[pa.RecordBatch]:
+        for batch, mark in pairs:
+            if batch.num_rows == 0:
+                empty.append(batch)
+                continue
+            if mark is not None:
+                marks[:] = [mark]
+            yield batch
+
+    collected = list(track(batches(), progress)) or empty[:1]
+    return collected, (marks[0] if marks else None)

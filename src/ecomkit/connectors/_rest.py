@@ -15,8 +15,14 @@ from ecomkit import schema
 from ecomkit.connectors.http import Page
 from ecomkit.connectors.state import JSONValue
 from ecomkit.errors import SourceDataError, StateError
+from ecomkit.resilience import Breaker, Policy, RateLimit, Retry
 
 UTC = dt.timezone.utc
+
+
+def default_policy(per_second: int, name: str) -> Policy:
+    """A source's default resilience: retries, ``per_second`` requests a second and a breaker, named ``name``."""
+    return Policy(retry=Retry(), rate_limit=RateLimit(per_second, 1.0, name=name), breaker=Breaker(name=name))
 
 
 def page_batch(page: Page) -> pa.RecordBatch:
@@ -43,6 +49,12 @@ def first_item(lists: pa.Array) -> pa.Array:
 def as_text(array: pa.Array) -> pa.Array:
     """Ids as text (Shopify's and WooCommerce's ids are numbers)."""
     return array if pa.types.is_string(array.type) else array.cast(pa.string())
+
+
+def full_name(first: pa.Array, last: pa.Array) -> pa.Array:
+    """``first last`` with a missing part left out (both missing: empty text)."""
+    joined = pc.binary_join_element_wise(pc.fill_null(first, ""), pc.fill_null(last, ""), " ")
+    return pc.utf8_trim_whitespace(joined)
 
 
 def as_money(array: pa.Array) -> pa.Array:

@@ -179,6 +179,20 @@ class _Base:
         batch = None if schema is None else records_to_batch(records, schema, where=where)
         return Page(records, number, body, response.headers, batch)
 
+    def _following(
+        self, paginator: Paginator, page: Page, url: str, params: dict[str, Any]
+    ) -> tuple[str, dict[str, Any]] | None:
+        """The URL and params of the page after ``page`` (fetched from ``url`` with ``params``), if any."""
+        response = httpx.Response(200, headers=page.headers, request=httpx.Request("GET", url))
+        nxt = paginator.next(
+            response, page.body, page.records, params, where=f"page {page.number} of {self._where(url)}"
+        )
+        if nxt is None:
+            return None
+        if nxt.url is not None:
+            return nxt.url, {}
+        return url, nxt.params
+
 
 class RestClient(_Base):
     """A synchronous JSON REST client with auth, a resilience policy and paginators.
@@ -303,16 +317,10 @@ class RestClient(_Base):
         while True:
             page = self.get_page(url, paginator, params=current or None, number=number, schema=schema)
             yield page
-            response = httpx.Response(200, headers=page.headers, request=httpx.Request("GET", url))
-            nxt = paginator.next(
-                response, page.body, page.records, current, where=f"page {number} of {self._where(url)}"
-            )
-            if nxt is None:
+            following = self._following(paginator, page, url, current)
+            if following is None:
                 return
-            if nxt.url is not None:
-                url, current = nxt.url, {}
-            else:
-                current = nxt.params
+            url, current = following
             number += 1
 
 
@@ -396,14 +404,8 @@ class AsyncRestClient(_Base):
         while True:
             page = await self.get_page(url, paginator, params=current or None, number=number, schema=schema)
             yield page
-            response = httpx.Response(200, headers=page.headers, request=httpx.Request("GET", url))
-            nxt = paginator.next(
-                response, page.body, page.records, current, where=f"page {number} of {self._where(url)}"
-            )
-            if nxt is None:
+            following = self._following(paginator, page, url, current)
+            if following is None:
                 return
-            if nxt.url is not None:
-                url, current = nxt.url, {}
-            else:
-                current = nxt.params
+            url, current = following
             number += 1

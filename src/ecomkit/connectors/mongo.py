@@ -21,9 +21,11 @@ from __future__ import annotations
 
 import datetime as dt
 import decimal
+import functools
 import re
 import uuid
 from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -326,12 +328,49 @@ def _find(
             yield docs
 
 
+def _sample(
+    coll: Collection[Any],
+    query: Mapping[str, Any],
+    projection: Any,
+    sort: list[tuple[str, int]] | None,
+    size: int,
+) -> list[dict[str, Any]]:
+    """The first ``size`` matching documents, which schema inference looks at."""
+    return [d for docs in _find(coll, query, projection, sort, size, size) for d in docs]
+
+
+@contextmanager
+def _opened(
+    uri_or_client: str | MongoClient[Any], database: str, collection: str
+) -> Iterator[Collection[Any]]:
+    """The collection, checked to exist; server errors become DatabaseError, a client opened here is closed."""
+    from pymongo.errors import PyMongoError
+
+    client, owned, where = _open(uri_or_client)
+    try:
+        yield _collection(client, database, collection, where)
+    except PyMongoError as exc:
+        raise DatabaseError(
+            f"reading {database}.{collection} from {where} failed: {_first_line(exc)}"
+        ) from exc
+    finally:
+        if owned:
+            client.close()
+
+
 def _check_args(batch_size: int, sample_size: int, schema: pa.Schema | None) -> None:
     for name, value in (("batch_size", batch_size), ("sample_size", sample_size)):
         if not isinstance(value, int) or isinstance(value, bool) or value < 1:
             raise ConfigError(f"{name} must be a positive integer; got {value!r}")
     if schema is not None and not isinstance(schema, pa.Schema):
         raise ConfigError(f"schema must be a pyarrow.Schema; got {type(schema).__name__}")
+
+
+def _check_incremental(cursor_field: str | None, since: Any, state: StateSpec, projection: Any) -> None:
+    if cursor_field is None and (since is not None or state is not None):
+        raise ConfigError("since= and state= need cursor_field= (the field incremental reads follow)")
+    if cursor_field is not None:
+        _check_projection(projection, cursor_field)
 
 
 def read_batches(
@@ -392,10 +431,7 @@ def read_batches(
         ...     load(batch)
     """
     _check_args(batch_size, sample_size, schema)
-    if cursor_field is None and (since is not None or state is not None):
-        raise ConfigError("since= and state= need cursor_field= (the field incremental reads follow)")
-    if cursor_field is not None:
-        _check_projection(projection, cursor_field)
+    _check_incremental(cursor_field, since, state, projection)
     key = state_key or f"mongo:{database}.{collection}"
     store = resolve_state(state)
     pairs = _run(
@@ -413,21 +449,14 @@ def read_batches(
         state=store,
         state_key=key,
     )
-    return track(_commit(pairs, store, key, cursor_field), progress)
+    save = (
+        None if store is None or cursor_field is None else functools.partial(_save, store, key, cursor_field)
+    )
+    return track(_incremental.commit_as_taken(pairs, save), progress)
 
 
-def _commit(
-    pairs: Iterator[tuple[pa.RecordBatch, Watermark | None]],
-    state: State | None,
-    key: str,
-    cursor_field: str | None,
-) -> Iterator[pa.RecordBatch]:
-    for batch, mark in pairs:
-        if batch.num_rows == 0:
-            continue
-        yield batch
-        if state is not None and mark is not None and cursor_field is not None:
-            _incremental.save(state, key, mark, cursor=cursor_field, key_column="_id")
+def _save(state: State, key: str, cursor_field: str, mark: Watermark) -> None:
+    _incremental.save(state, key, mark, cursor=cursor_field, key_column="_id")
 
 
 def _run(
@@ -446,44 +475,29 @@ def _run(
     state: State | None,
     state_key: str,
 ) -> Iterator[tuple[pa.RecordBatch, Watermark | None]]:
-    from pymongo.errors import PyMongoError
-
-    client, owned, where = _open(uri_or_client)
-    try:
-        try:
-            coll = _collection(client, database, collection, where)
-            after = since if isinstance(since, Watermark) else None
-            if cursor_field is not None and after is None and since is None and state is not None:
-                after = _incremental.load(state, state_key, cursor=cursor_field, key_column="_id")
-            query: dict[str, Any] = dict(filter or {})
-            sort: list[tuple[str, int]] | None = None
+    with _opened(uri_or_client, database, collection) as coll:
+        after = since if isinstance(since, Watermark) else None
+        if cursor_field is not None and after is None and since is None and state is not None:
+            after = _incremental.load(state, state_key, cursor=cursor_field, key_column="_id")
+        query: dict[str, Any] = dict(filter or {})
+        sort: list[tuple[str, int]] | None = None
+        if cursor_field is not None:
+            scalar = None if isinstance(since, Watermark) else since
+            query = {"$and": [query, _position(cursor_field, scalar, after)]}
+            sort = [(cursor_field, 1), ("_id", 1)]
+        inferred = schema is None
+        if schema is None:
+            schema = _schema_of(_sample(coll, query, projection, sort, sample_size))
+        convert = _Converter(schema, inferred, sample_size, flatten)
+        emitted = False
+        for docs in _find(coll, query, projection, sort, batch_size):
+            mark = None
             if cursor_field is not None:
-                scalar = None if isinstance(since, Watermark) else since
-                query = {"$and": [query, _position(cursor_field, scalar, after)]}
-                sort = [(cursor_field, 1), ("_id", 1)]
-            inferred = schema is None
-            if schema is None:
-                sample = [
-                    d for docs in _find(coll, query, projection, sort, sample_size, sample_size) for d in docs
-                ]
-                schema = _schema_of(sample)
-            convert = _Converter(schema, inferred, sample_size, flatten)
-            emitted = False
-            for docs in _find(coll, query, projection, sort, batch_size):
-                mark = None
-                if cursor_field is not None:
-                    mark = Watermark(_lookup(docs[-1], cursor_field), _doc_id(docs[-1]))
-                emitted = True
-                yield convert(docs), mark
-            if not emitted:
-                yield convert([]), None
-        except PyMongoError as exc:
-            raise DatabaseError(
-                f"reading {database}.{collection} from {where} failed: {_first_line(exc)}"
-            ) from exc
-    finally:
-        if owned:
-            client.close()
+                mark = Watermark(_lookup(docs[-1], cursor_field), _doc_id(docs[-1]))
+            emitted = True
+            yield convert(docs), mark
+        if not emitted:
+            yield convert([]), None
 
 
 def infer_schema(
@@ -506,25 +520,9 @@ def infer_schema(
     Example:
         >>> schema = infer_schema("mongodb://127.0.0.1:27017", "shop", "orders")  # doctest: +SKIP
     """
-    from pymongo.errors import PyMongoError
-
     _check_args(1, sample_size, None)
-    client, owned, where = _open(uri_or_client)
-    try:
-        coll = _collection(client, database, collection, where)
-        sample = [
-            d
-            for docs in _find(coll, dict(filter or {}), projection, None, sample_size, sample_size)
-            for d in docs
-        ]
-        return _schema_of(sample)
-    except PyMongoError as exc:
-        raise DatabaseError(
-            f"reading {database}.{collection} from {where} failed: {_first_line(exc)}"
-        ) from exc
-    finally:
-        if owned:
-            client.close()
+    with _opened(uri_or_client, database, collection) as coll:
+        return _schema_of(_sample(coll, dict(filter or {}), projection, None, sample_size))
 
 
 def read(
@@ -552,40 +550,26 @@ def read(
         >>> customers = read("mongodb://127.0.0.1:27017", "shop", "customers", flatten=True)  # doctest: +SKIP
     """
     _check_args(batch_size, sample_size, schema)
-    if cursor_field is None and (since is not None or state is not None):
-        raise ConfigError("since= and state= need cursor_field= (the field incremental reads follow)")
-    if cursor_field is not None:
-        _check_projection(projection, cursor_field)
+    _check_incremental(cursor_field, since, state, projection)
     key = state_key or f"mongo:{database}.{collection}"
     store = resolve_state(state)
-    carrier: list[pa.RecordBatch] = []
-    marks: list[Watermark] = []
-
-    def batches() -> Iterator[pa.RecordBatch]:
-        for batch, mark in _run(
-            uri_or_client,
-            database,
-            collection,
-            filter=filter,
-            projection=projection,
-            schema=schema,
-            cursor_field=cursor_field,
-            since=since,
-            batch_size=batch_size,
-            flatten=flatten,
-            sample_size=sample_size,
-            state=store,
-            state_key=key,
-        ):
-            if batch.num_rows == 0:
-                carrier.append(batch)
-                continue
-            if mark is not None:
-                marks[:] = [mark]
-            yield batch
-
-    collected = list(track(batches(), progress)) or carrier[:1]
+    pairs = _run(
+        uri_or_client,
+        database,
+        collection,
+        filter=filter,
+        projection=projection,
+        schema=schema,
+        cursor_field=cursor_field,
+        since=since,
+        batch_size=batch_size,
+        flatten=flatten,
+        sample_size=sample_size,
+        state=store,
+        state_key=key,
+    )
+    collected, last = _incremental.collect(pairs, progress)
     table = pa.Table.from_batches(collected)
-    if store is not None and marks and cursor_field is not None:
-        _incremental.save(store, key, marks[0], cursor=cursor_field, key_column="_id")
+    if store is not None and last is not None and cursor_field is not None:
+        _save(store, key, cursor_field, last)
     return table

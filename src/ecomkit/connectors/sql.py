@@ -19,6 +19,7 @@ Example:
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeAlias
@@ -379,29 +380,24 @@ def read_batches(
         state=store,
         state_key=state_key,
     )
-    start = _start(plan, since, store)
+    pairs = _pairs(plan, since, store, batch_size)
+    save = None if store is None else functools.partial(_save, plan, store)
+    return track(_incremental.commit_as_taken(pairs, save), progress)
+
+
+def _pairs(
+    plan: _Plan, since: Any, state: State | None, batch_size: int
+) -> Iterator[tuple[pa.RecordBatch, Watermark | None]]:
+    """The read's (batch, watermark after it) pairs; where it starts is checked now, not when iterated."""
+    start = _start(plan, since, state)
     scalar_since = None if isinstance(since, Watermark) else since
-    return track(
-        _commit(plan, _run(plan, start=start, since=scalar_since, batch_size=batch_size), store), progress
-    )
+    return _run(plan, start=start, since=scalar_since, batch_size=batch_size)
 
 
 def _save(plan: _Plan, state: State, mark: Watermark) -> None:
     assert plan.state_key is not None
     assert plan.cursor is not None
     _incremental.save(state, plan.state_key, mark, cursor=plan.cursor, key_column=plan.key)
-
-
-def _commit(
-    plan: _Plan, pairs: Iterator[tuple[pa.RecordBatch, Watermark | None]], state: State | None
-) -> Iterator[pa.RecordBatch]:
-    for batch, mark in pairs:
-        if batch.num_rows == 0:
-            continue
-        yield batch
-        # Only reached when the consumer asks for more: the batch has been taken.
-        if state is not None and mark is not None:
-            _save(plan, state, mark)
 
 
 def read(
@@ -443,24 +439,9 @@ def read(
         state=store,
         state_key=state_key,
     )
-    start = _start(plan, since, store)
-    scalar_since = None if isinstance(since, Watermark) else since
-    carrier: list[pa.RecordBatch] = []
-    marks: list[Watermark] = []
-
-    def rows() -> Iterator[pa.RecordBatch]:
-        for batch, mark in _run(plan, start=start, since=scalar_since, batch_size=batch_size):
-            if batch.num_rows == 0:
-                carrier.append(batch)
-                continue
-            if mark is not None:
-                marks[:] = [mark]
-            yield batch
-
-    batches = list(track(rows(), progress)) or carrier[:1]
+    batches, last = _incremental.collect(_pairs(plan, since, store, batch_size), progress)
     tables = [pa.Table.from_batches([b]) for b in batches]
     table = pa.concat_tables(tables, promote_options="permissive") if len(tables) > 1 else tables[0]
-    last = marks[0] if marks else None
     if store is not None and last is not None:
         _save(plan, store, last)
     return table

@@ -33,6 +33,7 @@ from ecomkit.connectors._rest import (
     as_text,
     base_url,
     canonical,
+    default_policy,
     epoch_seconds,
     field,
     first_item,
@@ -44,7 +45,7 @@ from ecomkit.connectors.http import RestClient
 from ecomkit.connectors.pagination import StripePaginator
 from ecomkit.connectors.state import State, open_state
 from ecomkit.errors import ConfigError, StateError
-from ecomkit.resilience import Breaker, Policy, RateLimit, Retry
+from ecomkit.resilience import Policy
 
 __all__ = ["THREE_DECIMAL", "ZERO_DECIMAL", "Stripe", "minor_to_major"]
 
@@ -176,9 +177,7 @@ class Stripe:
         if "://" in api_key or "." in api_key:
             raise ConfigError("Stripe(api_key=...) looks like a URL; pass the base URL as base_url=")
         root = _root(base_url)
-        self.policy = policy or Policy(
-            retry=Retry(), rate_limit=RateLimit(20, 1.0, name="stripe"), breaker=Breaker(name="stripe")
-        )
+        self.policy = policy or default_policy(20, "stripe")
         self.state = open_state(state)
         self.client = RestClient(f"{root}/v1", auth=BearerAuth(api_key), policy=self.policy, timeout=timeout)
 

@@ -28,9 +28,11 @@ from ecomkit.connectors._rest import (
     as_text,
     base_url,
     canonical,
+    default_policy,
     explode_items,
     field,
     first_item,
+    full_name,
     page_batch,
 )
 from ecomkit.connectors.auth import WooCommerceAuth
@@ -38,7 +40,7 @@ from ecomkit.connectors.http import RestClient
 from ecomkit.connectors.pagination import PageNumberPaginator
 from ecomkit.connectors.state import State, open_state
 from ecomkit.errors import ConfigError
-from ecomkit.resilience import Breaker, Policy, RateLimit, Retry
+from ecomkit.resilience import Policy
 
 __all__ = ["OrderPage", "WooCommerce"]
 
@@ -133,11 +135,7 @@ class WooCommerce:
         root = base_url(url)
         self.host = httpx.URL(root).host
         self.page_size = page_size
-        self.policy = policy or Policy(
-            retry=Retry(),
-            rate_limit=RateLimit(5, 1.0, name=f"woo:{self.host}"),
-            breaker=Breaker(name=f"woo:{self.host}"),
-        )
+        self.policy = policy or default_policy(5, f"woo:{self.host}")
         self.state = open_state(state)
         self.client = RestClient(
             f"{root}/wp-json/wc/v3",
@@ -214,15 +212,12 @@ class WooCommerce:
         """Canonical ``CUSTOMERS`` batches (``/customers`` has no ``modified_after``: pages by id, filters here)."""
         for raw, sync, times, ids in self._stream("customers", _RAW_CUSTOMERS, "customers", since, False):
             billing = raw.column("billing")
-            name = pc.binary_join_element_wise(
-                pc.fill_null(raw.column("first_name"), ""), pc.fill_null(raw.column("last_name"), ""), " "
-            )
             yield canonical(
                 "customers",
                 {
                     "customer_id": as_text(raw.column("id")),
                     "email": raw.column("email"),
-                    "name": pc.utf8_trim_whitespace(name),
+                    "name": full_name(raw.column("first_name"), raw.column("last_name")),
                     "city": field(billing, "city"),
                     "state": field(billing, "state"),
                     "postal_code": field(billing, "postcode"),

@@ -260,6 +260,16 @@ def _found(report: quality.QualityReport, measure: str, what: str) -> int:
     return report.rule_failures.get(what, 0)
 
 
+def _profiles(orders: pa.Table, totals_items: pa.Table, items: pa.Table) -> dict[str, quality.QualityReport]:
+    """The profiles of ``orders`` (joined with the totals of ``totals_items``) and of ``items``."""
+    return {
+        "orders": quality.profile(
+            _orders_with_totals(orders, totals_items), rules=ORDER_RULES, keys=ORDER_KEY
+        ),
+        "order_items": quality.profile(items, rules=ITEM_RULES, keys=ITEM_KEY),
+    }
+
+
 def quality_stage(spec: PipelineSpec) -> StageResult:
     """Profile the incoming and the cleaned data, write ``quality.html``/``quality.json``, apply the gate.
 
@@ -273,23 +283,9 @@ def quality_stage(spec: PipelineSpec) -> StageResult:
     started = time.perf_counter()
     raw_items = _read(spec, "raw", "order_items")
     deduped_items = cleaning.dedupe(raw_items, list(ITEM_KEY))
-    before = {
-        "orders": quality.profile(
-            _orders_with_totals(_read(spec, "raw", "orders"), deduped_items),
-            rules=ORDER_RULES,
-            keys=ORDER_KEY,
-        ),
-        "order_items": quality.profile(raw_items, rules=ITEM_RULES, keys=ITEM_KEY),
-    }
+    before = _profiles(_read(spec, "raw", "orders"), deduped_items, raw_items)
     clean_items = _read(spec, "clean", "order_items")
-    after = {
-        "orders": quality.profile(
-            _orders_with_totals(_read(spec, "clean", "orders"), clean_items),
-            rules=ORDER_RULES,
-            keys=ORDER_KEY,
-        ),
-        "order_items": quality.profile(clean_items, rules=ITEM_RULES, keys=ITEM_KEY),
-    }
+    after = _profiles(_read(spec, "clean", "orders"), clean_items, clean_items)
     manifest = json.loads((spec.out_path / "work" / "raw" / "manifest.json").read_text())
     defects = {
         name: (int(manifest[name]), _found(before[table], measure, what))

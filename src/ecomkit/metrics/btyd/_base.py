@@ -55,6 +55,23 @@ def check_rft(frequency: FloatArray, recency: FloatArray, T: FloatArray) -> None
         raise ConfigError("a customer with frequency 0 must have recency 0")
 
 
+def summary_rft(
+    summary: TableLike, frequency_col: str, recency_col: str, T_col: str
+) -> tuple[FloatArray, FloatArray, FloatArray]:
+    """Frequency, recency and T of an RFM summary, checked with :func:`check_rft`."""
+    x, tx, T = columns(summary, [frequency_col, recency_col, T_col])
+    check_rft(x, tx, T)
+    return x, tx, T
+
+
+def check_positive(model: object, names: Sequence[str]) -> None:
+    """Every parameter ``names`` of ``model`` must be a finite number > 0."""
+    for name in names:
+        value = getattr(model, name)
+        if not (math.isfinite(value) and value > 0):
+            raise ConfigError(f"{type(model).__name__}.{name} must be a finite number > 0; got {value!r}")
+
+
 @dataclass(frozen=True)
 class Grouped:
     """Distinct rows of a few columns, each column stored as a small table of distinct values.
@@ -179,6 +196,20 @@ def check_penalizer(penalizer: float) -> None:
         raise ConfigError(f"penalizer must be a finite number >= 0; got {penalizer!r}")
 
 
+def transaction_fit_data(
+    name: str, summary: TableLike, *, penalizer: float, frequency_col: str, recency_col: str, T_col: str
+) -> tuple[int, float, Grouped]:
+    """What a transaction model's fit starts from, checked: the customer count, the time scale that
+    makes the largest ``T`` 1, and the summary grouped into distinct (frequency, recency, T) rows."""
+    check_penalizer(penalizer)
+    x, tx, T = summary_rft(summary, frequency_col, recency_col, T_col)
+    if not len(x):
+        raise ConfigError(f"cannot fit {name} to an empty summary")
+    check_repeaters(x, name)
+    scale = 1.0 / T.max() if T.max() > 0 else 1.0
+    return len(x), scale, group(x, tx, T)
+
+
 def as_array(values: float | Sequence[float] | FloatArray) -> FloatArray:
     """A float64 numpy array from a number or a sequence."""
     return np.asarray(values, dtype=np.float64)
@@ -216,8 +247,7 @@ class TransactionModel:
         Returns:
             A float64 array, one value per row of ``summary``.
         """
-        x, tx, T = columns(summary, [frequency_col, recency_col, T_col])
-        check_rft(x, tx, T)
+        x, tx, T = summary_rft(summary, frequency_col, recency_col, T_col)
         if not t >= 0:
             raise ConfigError(f"t must be >= 0; got {t!r}")
         return pa.array(self._conditional_expected(x, tx, T, np.full_like(x, float(t))), pa.float64())
@@ -241,8 +271,7 @@ class TransactionModel:
         Returns:
             A float64 array of probabilities in [0, 1], one per row of ``summary``.
         """
-        x, tx, T = columns(summary, [frequency_col, recency_col, T_col])
-        check_rft(x, tx, T)
+        x, tx, T = summary_rft(summary, frequency_col, recency_col, T_col)
         return pa.array(self._probability_alive(x, tx, T), pa.float64())
 
     def predict(

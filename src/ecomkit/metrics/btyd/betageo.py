@@ -18,13 +18,11 @@ from ecomkit.metrics.btyd._base import (
     Grouped,
     TransactionModel,
     as_array,
-    check_penalizer,
-    check_repeaters,
-    check_rft,
-    columns,
+    check_positive,
     dot,
     fit_log_params,
-    group,
+    summary_rft,
+    transaction_fit_data,
 )
 
 __all__ = ["BetaGeo"]
@@ -61,10 +59,7 @@ class BetaGeo(TransactionModel):
     penalizer: float = 0.0
 
     def __post_init__(self) -> None:
-        for name in ("r", "alpha", "a", "b"):
-            value = getattr(self, name)
-            if not (math.isfinite(value) and value > 0):
-                raise ConfigError(f"BetaGeo.{name} must be a finite number > 0; got {value!r}")
+        check_positive(self, ("r", "alpha", "a", "b"))
 
     @property
     def params(self) -> Mapping[str, float]:
@@ -110,14 +105,14 @@ class BetaGeo(TransactionModel):
             >>> sorted(BetaGeo.fit(summary, penalizer=0.01).params)
             ['a', 'alpha', 'b', 'r']
         """
-        check_penalizer(penalizer)
-        x, tx, T = columns(summary, [frequency_col, recency_col, T_col])
-        check_rft(x, tx, T)
-        if not len(x):
-            raise ConfigError("cannot fit BetaGeo to an empty summary")
-        check_repeaters(x, "BetaGeo")
-        scale = 1.0 / T.max() if T.max() > 0 else 1.0
-        grouped = group(x, tx, T)
+        n_customers, scale, grouped = transaction_fit_data(
+            "BetaGeo",
+            summary,
+            penalizer=penalizer,
+            frequency_col=frequency_col,
+            recency_col=recency_col,
+            T_col=T_col,
+        )
         objective = _Objective(grouped, scale, penalizer)
         log_theta = fit_log_params("BetaGeo", objective, np.zeros(4), analytic_gradient=True)
         r, alpha_scaled, a, b = np.exp(log_theta)
@@ -130,7 +125,7 @@ class BetaGeo(TransactionModel):
             a=float(a),
             b=float(b),
             log_likelihood=ll_total,
-            n_customers=len(x),
+            n_customers=n_customers,
             penalizer=float(penalizer),
         )
 
@@ -143,8 +138,7 @@ class BetaGeo(TransactionModel):
         T_col: str = "T",
     ) -> float:
         """The total log-likelihood of ``summary`` under this model's parameters."""
-        x, tx, T = columns(summary, [frequency_col, recency_col, T_col])
-        check_rft(x, tx, T)
+        x, tx, T = summary_rft(summary, frequency_col, recency_col, T_col)
         return float(_loglik(self._theta, x, tx, T, gradient=False)[0].sum())
 
     @property

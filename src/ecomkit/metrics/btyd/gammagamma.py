@@ -13,7 +13,15 @@ from scipy import special
 
 from ecomkit._arrow import TableLike
 from ecomkit.errors import ConfigError
-from ecomkit.metrics.btyd._base import FloatArray, check_penalizer, columns, distinct, dot, fit_log_params
+from ecomkit.metrics.btyd._base import (
+    FloatArray,
+    check_penalizer,
+    check_positive,
+    columns,
+    distinct,
+    dot,
+    fit_log_params,
+)
 
 __all__ = ["GammaGamma"]
 
@@ -42,10 +50,7 @@ class GammaGamma:
     penalizer: float = 0.0
 
     def __post_init__(self) -> None:
-        for name in ("p", "q", "v"):
-            value = getattr(self, name)
-            if not (math.isfinite(value) and value > 0):
-                raise ConfigError(f"GammaGamma.{name} must be a finite number > 0; got {value!r}")
+        check_positive(self, ("p", "q", "v"))
 
     @property
     def params(self) -> Mapping[str, float]:
@@ -87,27 +92,25 @@ class GammaGamma:
             4
         """
         check_penalizer(penalizer)
-        x, m = columns(summary, [frequency_col, monetary_col])
-        keep = (x > 0) & (m > 0)
-        if not keep.any():
+        x, m = _spenders(summary, frequency_col, monetary_col)
+        if not len(x):
             raise ConfigError(
                 f"GammaGamma needs customers with {frequency_col} > 0 and {monetary_col} > 0; found none"
             )
-        objective = _Objective(x[keep], m[keep], penalizer)
+        objective = _Objective(x, m, penalizer)
         log_theta = fit_log_params("GammaGamma", objective, np.zeros(3), analytic_gradient=True, limit=None)
         theta = np.exp(log_theta)
-        ll_total = float(_loglik(theta, x[keep], m[keep], gradient=False)[0].sum())
+        ll_total = float(_loglik(theta, x, m, gradient=False)[0].sum())
         p, q, v = (float(value) for value in theta)
-        return cls(p=p, q=q, v=v, log_likelihood=ll_total, n_customers=int(keep.sum()), penalizer=penalizer)
+        return cls(p=p, q=q, v=v, log_likelihood=ll_total, n_customers=len(x), penalizer=penalizer)
 
     def log_likelihood_of(
         self, summary: TableLike, *, frequency_col: str = "frequency", monetary_col: str = "monetary_value"
     ) -> float:
         """The total log-likelihood of the repeat customers of ``summary`` under these parameters."""
-        x, m = columns(summary, [frequency_col, monetary_col])
-        keep = (x > 0) & (m > 0)
+        x, m = _spenders(summary, frequency_col, monetary_col)
         theta = np.array([self.p, self.q, self.v])
-        return float(_loglik(theta, x[keep], m[keep], gradient=False)[0].sum())
+        return float(_loglik(theta, x, m, gradient=False)[0].sum())
 
     @property
     def mean_spend(self) -> float:
@@ -138,6 +141,13 @@ class GammaGamma:
         x, m = columns(summary, [frequency_col, monetary_col])
         m = np.where(x > 0, m, 0.0)
         return pa.array(self.p * (self.v + x * m) / (self.p * x + self.q - 1), pa.float64())
+
+
+def _spenders(summary: TableLike, frequency_col: str, monetary_col: str) -> tuple[FloatArray, FloatArray]:
+    """Frequency and monetary value of the customers that tell about spend (both > 0)."""
+    x, m = columns(summary, [frequency_col, monetary_col])
+    keep = (x > 0) & (m > 0)
+    return x[keep], m[keep]
 
 
 class _Objective:

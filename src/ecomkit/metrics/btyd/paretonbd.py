@@ -17,13 +17,11 @@ from ecomkit.metrics.btyd._base import (
     FloatArray,
     TransactionModel,
     as_array,
-    check_penalizer,
-    check_repeaters,
-    check_rft,
-    columns,
+    check_positive,
     dot,
     fit_log_params,
-    group,
+    summary_rft,
+    transaction_fit_data,
 )
 
 __all__ = ["ParetoNBD"]
@@ -61,10 +59,7 @@ class ParetoNBD(TransactionModel):
     penalizer: float = 0.0
 
     def __post_init__(self) -> None:
-        for name in ("r", "alpha", "s", "beta"):
-            value = getattr(self, name)
-            if not (math.isfinite(value) and value > 0):
-                raise ConfigError(f"ParetoNBD.{name} must be a finite number > 0; got {value!r}")
+        check_positive(self, ("r", "alpha", "s", "beta"))
 
     @property
     def params(self) -> Mapping[str, float]:
@@ -108,14 +103,14 @@ class ParetoNBD(TransactionModel):
             ConfigError: missing or invalid summary values, or a negative penalizer.
             ConvergenceError: the optimizer failed; the message carries its reason.
         """
-        check_penalizer(penalizer)
-        x, tx, T = columns(summary, [frequency_col, recency_col, T_col])
-        check_rft(x, tx, T)
-        if not len(x):
-            raise ConfigError("cannot fit ParetoNBD to an empty summary")
-        check_repeaters(x, "ParetoNBD")
-        scale = 1.0 / T.max() if T.max() > 0 else 1.0
-        grouped = group(x, tx, T)
+        n_customers, scale, grouped = transaction_fit_data(
+            "ParetoNBD",
+            summary,
+            penalizer=penalizer,
+            frequency_col=frequency_col,
+            recency_col=recency_col,
+            T_col=T_col,
+        )
         xs, txo, To = (v[c] for v, c in zip(grouped.values, grouped.codes, strict=True))
         weight = grouped.weight
         txs, Ts = txo * scale, To * scale
@@ -138,7 +133,7 @@ class ParetoNBD(TransactionModel):
             s=float(params[2]),
             beta=float(params[3]),
             log_likelihood=ll_total,
-            n_customers=len(x),
+            n_customers=n_customers,
             penalizer=float(penalizer),
         )
 
@@ -151,8 +146,7 @@ class ParetoNBD(TransactionModel):
         T_col: str = "T",
     ) -> float:
         """The total log-likelihood of ``summary`` under this model's parameters."""
-        x, tx, T = columns(summary, [frequency_col, recency_col, T_col])
-        check_rft(x, tx, T)
+        x, tx, T = summary_rft(summary, frequency_col, recency_col, T_col)
         return float(_loglik(self._theta, x, tx, T).sum())
 
     def expected_purchases(self, t: float | Sequence[float]) -> pa.Array:
@@ -229,8 +223,7 @@ class ParetoNBD(TransactionModel):
         Raises:
             ConfigError: invalid summary values, a negative ``t`` or a bad ``n``.
         """
-        x, tx, T = columns(summary, [frequency_col, recency_col, T_col])
-        check_rft(x, tx, T)
+        x, tx, T = summary_rft(summary, frequency_col, recency_col, T_col)
         t_arr, n_arr = _check_t_n(t, n)
         if t_arr.size != 1:
             raise ConfigError("t and n must be single numbers here (the summary supplies the customers)")
