@@ -47,7 +47,7 @@ class BetaGeo(TransactionModel):
     Example:
         >>> model = BetaGeo(r=0.243, alpha=4.414, a=0.793, b=2.426)
         >>> round(float(model.expected_purchases(39.0)[0].as_py()), 3)
-        1.195
+        1.197
     """
 
     r: float
