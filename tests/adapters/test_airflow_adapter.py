@@ -139,6 +139,14 @@ def test_dag_chains_one_task_per_stage_with_the_policy(make_spec: Callable[..., 
     assert "ecomkit" in dag.tags
 
 
+def test_priority_pool_and_success_callback_reach_the_dag(make_spec: Callable[..., PipelineSpec]) -> None:
+    policy = TaskPolicy(priority_weight=7, pool="shop_api")
+    dag = build_dag(make_spec("prio"), policy=policy, on_dag_success_callback=log_failure)
+    assert {(t.priority_weight, t.pool) for t in dag.tasks} == {(7, "shop_api")}
+    assert dag.on_success_callback == [log_failure]
+    assert "pool" not in task_arguments(TaskPolicy())
+
+
 def test_dag_has_no_sla_or_email_options(make_spec: Callable[..., PipelineSpec]) -> None:
     arguments = task_arguments(FAST, on_failure_callback=log_failure)
     assert not {key for key in arguments if key.startswith(("sla", "email"))}

@@ -39,6 +39,21 @@ def test_delays_double_from_the_first_delay_and_stop_at_the_cap() -> None:
     assert policy.delays() == (3.0, 6.0, 12.0, 20.0, 20.0)
 
 
+def test_defaults_match_what_pipelines_were_promised() -> None:
+    policy = TaskPolicy()
+    assert (policy.retries, policy.max_retry_delay, policy.timeout) == (
+        3,
+        timedelta(minutes=30),
+        timedelta(hours=2),
+    )
+
+
+@pytest.mark.parametrize(("field", "value"), [("priority_weight", 0), ("pool", " ")])
+def test_bad_priority_or_pool_names_the_setting(field: str, value: object) -> None:
+    with pytest.raises(ConfigError, match=f"TaskPolicy.{field}"):
+        TaskPolicy(**{field: value})  # type: ignore[arg-type]
+
+
 def test_no_retries_means_no_delays() -> None:
     assert TaskPolicy(retries=0).delays() == ()
 

@@ -51,6 +51,9 @@ class TaskPolicy:
         max_retry_delay: the longest wait between two tries.
         timeout: the longest one try of a task may run before it is stopped and counted as failed;
             ``None`` means no limit.
+        priority_weight: Airflow's scheduling priority of the pipeline's tasks against other DAGs'.
+        pool: the Airflow pool the tasks run in (``None``: the default pool), to cap how many pipeline
+            tasks hit a source or the warehouse at once.
 
     Example:
         >>> TaskPolicy(retries=3, retry_delay=timedelta(seconds=10)).delays()
@@ -59,8 +62,10 @@ class TaskPolicy:
 
     retries: int = 3
     retry_delay: timedelta = timedelta(seconds=30)
-    max_retry_delay: timedelta = timedelta(minutes=10)
+    max_retry_delay: timedelta = timedelta(minutes=30)
     timeout: timedelta | None = timedelta(hours=2)
+    priority_weight: int = 1
+    pool: str | None = None
 
     def __post_init__(self) -> None:
         if self.retries < 0:
@@ -71,6 +76,10 @@ class TaskPolicy:
             raise ConfigError(
                 f"TaskPolicy.max_retry_delay ({self.max_retry_delay}) must be at least retry_delay ({self.retry_delay})"
             )
+        if self.priority_weight < 1:
+            raise ConfigError(f"TaskPolicy.priority_weight must be 1 or more; got {self.priority_weight}")
+        if self.pool is not None and not self.pool.strip():
+            raise ConfigError("TaskPolicy.pool must be a pool name or None; got an empty string")
         if self.timeout is not None and self.timeout <= timedelta(0):
             raise ConfigError(f"TaskPolicy.timeout must be positive or None; got {self.timeout}")
 

@@ -80,7 +80,8 @@ def task_arguments(
 
     Returns:
         ``retries``, ``retry_delay``, ``retry_exponential_backoff`` (2.0: the delay doubles),
-        ``max_retry_delay``, ``execution_timeout`` and the callbacks that are set.
+        ``max_retry_delay``, ``execution_timeout``, ``priority_weight``, the ``pool`` when one is set and
+        the callbacks that are set.
     """
     policy = policy or TaskPolicy()
     arguments: dict[str, Any] = {
@@ -89,7 +90,10 @@ def task_arguments(
         "retry_exponential_backoff": 2.0,
         "max_retry_delay": policy.max_retry_delay,
         "execution_timeout": policy.timeout,
+        "priority_weight": policy.priority_weight,
     }
+    if policy.pool is not None:
+        arguments["pool"] = policy.pool
     if on_failure_callback is not None:
         arguments["on_failure_callback"] = _as_list(on_failure_callback)
     if on_retry_callback is not None:
@@ -175,6 +179,7 @@ def build_dag(
     on_failure_callback: _Callback | Sequence[_Callback] | None = None,
     on_retry_callback: _Callback | Sequence[_Callback] | None = None,
     on_dag_failure_callback: _Callback | Sequence[_Callback] | None = None,
+    on_dag_success_callback: _Callback | Sequence[_Callback] | None = None,
     deadline: Any = None,
     tags: Sequence[str] = ("ecomkit",),
 ) -> Any:
@@ -195,6 +200,8 @@ def build_dag(
             (a callable or a ``BaseNotifier`` such as :class:`FileNotifier`, or a list of them).
         on_retry_callback: task-level: called with the task context when a task will be retried.
         on_dag_failure_callback: DAG-level: called with the context when the DAG run fails.
+        on_dag_success_callback: DAG-level: called with the context when the DAG run succeeds (a
+            completion summary: the stages' row counts and scores are in the tasks' XComs).
         deadline: a Deadline Alert (see :func:`deadline_alert`) or a list of them, for runs that take too
             long; the replacement of Airflow 2's SLAs.
         tags: the DAG's tags.
@@ -221,6 +228,8 @@ def build_dag(
     }
     if on_dag_failure_callback is not None:
         options["on_failure_callback"] = _as_list(on_dag_failure_callback)
+    if on_dag_success_callback is not None:
+        options["on_success_callback"] = _as_list(on_dag_success_callback)
     if deadline is not None:
         options["deadline"] = deadline
 
