@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from ecomkit.quality.compare import Comparison, compare
 from ecomkit.quality.dashboard import dashboard, write_dashboard
+from ecomkit.quality.export import field_table, rule_table, write_csv
 from ecomkit.quality.profile import FieldProfile, QualityReport, merge, profile
 from ecomkit.quality.scores import DEFAULT_WEIGHTS, DIMENSIONS
 
@@ -24,7 +25,10 @@ __all__ = [
     "QualityReport",
     "compare",
     "dashboard",
+    "field_table",
     "merge",
     "profile",
+    "rule_table",
+    "write_csv",
     "write_dashboard",
 ]
