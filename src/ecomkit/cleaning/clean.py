@@ -11,6 +11,7 @@ import numpy as np
 import pyarrow as pa
 
 from ecomkit._arrow import TableLike, to_table
+from ecomkit.cleaning import _duck
 from ecomkit.cleaning.dedupe import Keep, _keep_mask
 from ecomkit.cleaning.dedupe import dedupe as _dedupe
 from ecomkit.cleaning.impute import _impute
@@ -216,6 +217,7 @@ def _clean_narrow(data: pa.Table, spec: Dedupe, how: Impute | None, rules: list[
     narrow = data.select(needed)
     if keep is not None:
         narrow = narrow.filter(keep)
+        del keep
     imputed: dict[str, int] = {}
     if how is not None:
         narrow, imputed = _impute(narrow, how.strategies, by=how.by)
@@ -228,21 +230,35 @@ def _clean_narrow(data: pa.Table, spec: Dedupe, how: Impute | None, rules: list[
             parts[rule.severity].append(_failures(narrow, rule, masks[rule.name]))
             if rule.severity == "error":
                 failed |= masks[rule.name]
+    # only the imputed columns of the narrow copy are still needed; free the rest before widening
+    narrow_schema = narrow.schema
+    filled = {column: narrow.column(column) for column, count in imputed.items() if count}
+    del narrow
+    if failed.any():
+        passing = pa.array(~failed)
+        filled = {column: values.filter(passing) for column, values in filled.items()}
+        del passing
     survivors = np.flatnonzero(~failed)
     original = survivors if kept is None else kept[survivors]
+    del survivors
     if len(original) == data.num_rows:
         full = data
     else:
         mask = np.zeros(data.num_rows, dtype=bool)
         mask[original] = True
-        full = data.filter(pa.array(mask))
-    for column, count in imputed.items():
-        if count:
-            index = full.schema.get_field_index(column)
-            values = (
-                narrow.column(column).filter(pa.array(~failed)) if failed.any() else narrow.column(column)
+        # the imputed columns come from `filled`; filter only the others from the input
+        full = data.drop_columns(list(filled)).filter(pa.array(mask))
+        del mask
+        for column in filled:
+            full = full.add_column(
+                data.schema.get_field_index(column), data.schema.field(column), filled[column]
             )
+    del original
+    for column, values in filled.items():
+        if full.column(column) is not values:
+            index = full.schema.get_field_index(column)
             full = full.set_column(index, full.schema.field(column), values)
+    del filled
 
     def widen(part: pa.Table) -> pa.Table:
         positions = np.asarray(part.column("row").to_numpy(), dtype=np.int64)
@@ -256,14 +272,15 @@ def _clean_narrow(data: pa.Table, spec: Dedupe, how: Impute | None, rules: list[
     failures = MappingProxyType({name: int(mask.sum()) for name, mask in masks.items()})
     validation = Validation(
         valid=full,
-        invalid=widen(_concat(narrow.schema, parts["error"])),
-        warnings=widen(_concat(narrow.schema, parts["warn"])),
+        invalid=widen(_concat(narrow_schema, parts["error"])),
+        warnings=widen(_concat(narrow_schema, parts["warn"])),
         failures=failures,
         dimensions=MappingProxyType({rule.name: rule.dimension for rule in rules}),
         rows=rows,
         failing_masks=MappingProxyType(masks),
     )
     warned = len(validation.warnings.column("row").unique()) if validation.warnings.num_rows else 0
+    _duck.release_memory()
     report = CleanReport(
         rows_in=data.num_rows,
         duplicates_removed=data.num_rows - rows,

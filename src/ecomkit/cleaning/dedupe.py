@@ -121,9 +121,10 @@ def _hash_candidates(table: pa.Table, group: Sequence[str]) -> np.ndarray[Any, n
         return np.empty(0, dtype=np.int64)
     with _duck.connect(t=table.select(list(group))) as con:
         result = con.execute(f"SELECT hash({_duck.idents(group)}) AS h FROM t").fetchnumpy()
-    hashes = np.asarray(result["h"], dtype=np.uint64)
+    hashes = np.asarray(result.pop("h"), dtype=np.uint64)
     ordered = np.sort(hashes)
     repeated = ordered[1:][ordered[1:] == ordered[:-1]]
+    del ordered  # keep at most two arrays of the table's length alive at once
     if len(repeated) == 0:
         return np.empty(0, dtype=np.int64)
     shared = repeated[np.concatenate(([True], repeated[1:] != repeated[:-1]))]
@@ -132,7 +133,9 @@ def _hash_candidates(table: pa.Table, group: Sequence[str]) -> np.ndarray[Any, n
     low = np.uint64((1 << bits) - 1)
     bitmap = np.zeros(1 << bits, dtype=bool)
     bitmap[(shared & low).astype(np.intp)] = True
-    maybe = np.flatnonzero(bitmap[(hashes & low).astype(np.intp)])
+    slots = np.bitwise_and(hashes, low).view(np.int64)  # below 2**26: the same numbers as int64
+    maybe = np.flatnonzero(bitmap[slots])
+    del slots
     probe = hashes[maybe]
     slot = np.minimum(np.searchsorted(shared, probe), len(shared) - 1)
     found: np.ndarray[Any, np.dtype[np.int64]] = maybe[shared[slot] == probe].astype(np.int64)
