@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import pyarrow as pa
 import pytest
 from hypothesis import given, settings
@@ -96,3 +97,35 @@ def test_dedupe_is_idempotent_and_keeps_one_row_per_key(data: list, keep: str, l
                 best[k] = max(best.get(k, ts), ts)
         for k, ts in zip(once.column("k").to_pylist(), once.column("ts").to_pylist(), strict=True):
             assert ts == best.get(k)
+
+
+rows_with_repeats = st.lists(
+    st.tuples(
+        st.sampled_from(["x", "y", None]),
+        st.one_of(st.none(), st.integers(0, 2)),
+        st.sampled_from([0.0, -0.0, math.nan, 1.5, None]),
+    ),
+    max_size=40,
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(rows_with_repeats, st.sampled_from(["first", "last"]), st.booleans())
+def test_hash_pruning_equals_grouping_every_row(rows: list, keep: str, versioned: bool) -> None:
+    from ecomkit.cleaning.dedupe import _dropped_positions, _hash_candidates
+
+    t = pa.table(
+        {
+            "k": pa.array([r[0] for r in rows], pa.string()),
+            "n": pa.array([r[1] for r in rows], pa.int64()),
+            "f": pa.array([r[2] for r in rows], pa.float64()),
+        }
+    )
+    everyone = np.arange(t.num_rows, dtype=np.int64)
+    for group in (["k"], ["k", "n"], ["k", "n", "f"]):
+        order = ["f"] if versioned and "f" not in group else []
+        pruned = _dropped_positions(t, group, keep=keep, order_by=order)  # type: ignore[arg-type]
+        full = _dropped_positions(t, group, keep=keep, order_by=order, candidates=everyone)  # type: ignore[arg-type]
+        assert pruned.tolist() == full.tolist()
+        # every dropped row shares its group's hash, so it is a candidate
+        assert set(full.tolist()) <= set(_hash_candidates(t, group).tolist())

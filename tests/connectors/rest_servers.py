@@ -14,7 +14,7 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, ClassVar
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 UTC = dt.timezone.utc
@@ -250,12 +250,27 @@ class StripeServer(ContractServer):
 
 
 class WooServer(ContractServer):
-    """WooCommerce wc/v3 ``/orders``: page/per_page <= 100, X-WP-Total(Pages), modified_after (strict)."""
+    """WooCommerce wc/v3 ``/orders``, ``/products``, ``/customers``: page/per_page <= 100,
+    X-WP-Total(Pages), modified_after (strict; orders and products only), orderby validated per route."""
 
     KEY, SECRET = "ck_test_key", "cs_test_secret"
+    # the documented orderby enums (WC_REST_Posts_Controller, products add price/popularity/rating;
+    # customers have their own list and no modified_after)
+    ORDERBY: ClassVar[dict[str, set[str]]] = {
+        "orders": {"date", "id", "include", "title", "slug", "modified"},
+        "products": {"date", "id", "include", "title", "slug", "modified", "price", "popularity", "rating"},
+        "customers": {"id", "include", "name", "registered_date"},
+    }
 
-    def __init__(self, orders: list[dict[str, Any]]) -> None:
+    def __init__(
+        self,
+        orders: list[dict[str, Any]],
+        *,
+        customers: list[dict[str, Any]] | None = None,
+        products: list[dict[str, Any]] | None = None,
+    ) -> None:
         self.orders = orders
+        self.resources = {"orders": orders, "customers": customers or [], "products": products or []}
         self.on_page: Callable[[int], None] | None = None
         super().__init__()
 
@@ -271,7 +286,8 @@ class WooServer(ContractServer):
                 },
                 {},
             )
-        if path != "/wp-json/wc/v3/orders":
+        resource = path.removeprefix("/wp-json/wc/v3/")
+        if resource not in self.resources:
             return 404, {"code": "rest_no_route"}, {}
         per_page = int(_one(query, "per_page") or 10)
         page = int(_one(query, "page") or 1)
@@ -286,11 +302,29 @@ class WooServer(ContractServer):
                 },
                 {},
             )
-        rows = list(self.orders)
-        if (after := _one(query, "modified_after")) is not None:
+        orderby = _one(query, "orderby") or ("name" if resource == "customers" else "date")
+        if orderby not in self.ORDERBY[resource]:
+            return (
+                400,
+                {
+                    "code": "rest_invalid_param",
+                    "message": "Invalid parameter(s): orderby",
+                    "data": {
+                        "params": {"orderby": f"orderby is not one of {sorted(self.ORDERBY[resource])}."}
+                    },
+                },
+                {},
+            )
+        rows = list(self.resources[resource])
+        after = _one(query, "modified_after")
+        if after is not None and resource != "customers":  # customers have no such filter
             rows = [o for o in rows if o["date_modified_gmt"] > after]
-        if _one(query, "orderby") == "modified":
-            rows.sort(key=lambda o: (o["date_modified_gmt"], o["id"]), reverse=_one(query, "order") != "asc")
+        key = {
+            "modified": lambda o: (o["date_modified_gmt"], o["id"]),
+            "id": lambda o: (o["id"],),
+            "name": lambda o: (o.get("last_name") or "", o["id"]),
+        }.get(orderby, lambda o: (o.get("date_created_gmt") or "", o["id"]))
+        rows.sort(key=key, reverse=_one(query, "order") != "asc")
         total_pages = max(1, -(-len(rows) // per_page))
         if page > total_pages and rows:
             return (

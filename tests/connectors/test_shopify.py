@@ -196,3 +196,138 @@ def test_records_updated_during_the_sync_arrive_in_their_new_version(
 def test_since_filters_on_the_server(server: ShopifyServer) -> None:
     got = _ids(list(_shop(server).orders(since=T0 + dt.timedelta(seconds=80))))
     assert sorted(got) == sorted(str(5_000_000 + i) for i in range(560, N))
+
+
+def _customers(n: int) -> list[dict[str, Any]]:
+    return [
+        {
+            "id": 7_000 + i,
+            "email": f"p{i}@example.com",
+            "first_name": "Ada",
+            "last_name": None if i % 4 == 0 else f"L{i}",
+            "created_at": "2024-12-31T21:00:00-03:00",
+            "updated_at": iso(T0 + dt.timedelta(seconds=i // 3)),
+            "default_address": None
+            if i % 5 == 0
+            else {
+                "city": "Porto",
+                "province_code": "13",
+                "zip": "4000-001",
+                "country_code": "PT",
+                "phone": "x",
+            },
+            "tags": "vip",
+        }
+        for i in range(n)
+    ]
+
+
+def test_customers_map_to_canonical_and_resume_incrementally(server: ShopifyServer, tmp_path: Path) -> None:
+    server.records["customers"] = _customers(120)
+    table = pa.Table.from_batches(list(_shop(server, tmp_path).customers()))
+    assert table.schema == schema.CUSTOMERS
+    assert sorted(table.column("customer_id").to_pylist()) == [str(7_000 + i) for i in range(120)]
+    rows = {r["customer_id"]: r for r in table.to_pylist()}
+    assert rows["7001"]["name"] == "Ada L1"
+    assert rows["7000"]["name"] == "Ada"  # no last name: no trailing space
+    assert (
+        rows["7001"]["city"],
+        rows["7001"]["state"],
+        rows["7001"]["postal_code"],
+        rows["7001"]["country"],
+    ) == (
+        "Porto",
+        "13",
+        "4000-001",
+        "PT",
+    )
+    assert rows["7005"]["city"] is None  # no default address
+    assert rows["7001"]["created_at"] == dt.datetime(2025, 1, 1, tzinfo=dt.timezone.utc)
+    assert rows["7001"]["source"] == "shopify"
+    # two customers change and one is new: the next run delivers exactly those three
+    later = iso(T0 + dt.timedelta(days=2))
+    server.records["customers"][3]["updated_at"] = later
+    server.records["customers"][77]["updated_at"] = later
+    server.records["customers"].append({**_customers(1)[0], "id": 8_000, "updated_at": later})
+    again = pa.Table.from_batches(list(_shop(server, tmp_path).customers()))
+    assert sorted(again.column("customer_id").to_pylist()) == ["7003", "7077", "8000"]
+    # the second run asked the server only for what changed since the watermark
+    assert server.data_hits()[-1].query["updated_at_min"] == ["2025-03-01T00:00:39+00:00"]
+
+
+def test_products_take_the_first_variant(server: ShopifyServer) -> None:
+    server.records["products"] = [
+        {
+            "id": 300 + i,
+            "title": f"Product {i}",
+            "product_type": "mugs" if i % 2 else None,
+            "updated_at": iso(T0 + dt.timedelta(minutes=i)),
+            "variants": []
+            if i == 7
+            else [{"price": f"{i}.25", "grams": 50 * i, "sku": "s"}, {"price": "1.00", "grams": 1}],
+            "body_html": "<p>long</p>",
+        }
+        for i in range(60)
+    ]
+    table = pa.Table.from_batches(list(_shop(server).products(since=T0 + dt.timedelta(minutes=5))))
+    assert table.schema == schema.PRODUCTS
+    assert sorted(table.column("product_id").to_pylist()) == [str(300 + i) for i in range(5, 60)]
+    rows = {r["product_id"]: r for r in table.to_pylist()}
+    assert (rows["309"]["price"], rows["309"]["weight_g"], rows["309"]["category"]) == (9.25, 450.0, "mugs")
+    assert (rows["307"]["price"], rows["307"]["weight_g"]) == (None, None)  # no variants
+    assert rows["306"]["category"] is None
+    assert rows["306"]["name"] == "Product 6"
+
+
+def test_refunds_are_negative_payments_of_their_orders(server: ShopifyServer) -> None:
+    for i, order in enumerate(server.records["orders"]):
+        if i % 100 == 0:
+            order["refunds"] = [
+                {
+                    "id": 90_000 + i,
+                    "created_at": "2025-03-02T12:00:00+01:00",
+                    "transactions": [
+                        {
+                            "id": 91_000 + i * 10 + k,
+                            "amount": f"{k + 1}.50",
+                            "currency": "EUR",
+                            "gateway": "shopify_payments",
+                            "status": "success",
+                            "created_at": "2025-03-02T12:00:00+01:00",
+                            "kind": "refund",
+                        }
+                        for k in range(2)
+                    ],
+                }
+            ]
+    table = pa.Table.from_batches(list(_shop(server).refunds()))
+    assert table.schema == schema.PAYMENTS
+    assert table.num_rows == 12  # 6 refunded orders x 2 transactions
+    rows = {r["payment_id"]: r for r in table.to_pylist()}
+    first, second = rows["92000"], rows["92001"]  # order 5000100's refund transactions
+    assert (first["order_id"], first["sequence"], first["amount"]) == ("5000100", 1, -1.5)
+    assert (second["sequence"], second["amount"], second["currency"]) == (2, -2.5, "EUR")
+    assert first["method"] == "shopify_payments"
+    assert first["created_at"] == dt.datetime(2025, 3, 2, 11, tzinfo=dt.timezone.utc)
+
+
+def test_call_limit_header_slows_the_client_before_the_bucket_overflows() -> None:
+    from ecomkit.resilience import RateLimit
+
+    def run(policy: Policy) -> ShopifyServer:
+        srv = ShopifyServer(_orders(150), bucket=10)
+        try:
+            got = _ids(list(Shopify(srv.url, ShopifyServer.TOKEN, page_size=10, policy=policy).orders()))
+            assert sorted(got) == sorted(str(5_000_000 + i) for i in range(150))
+        finally:
+            srv.close()
+        return srv
+
+    # a client limited to 100 calls/s would overflow a 10-call bucket; the header makes it pause
+    polite = run(_fast_policy(rate_limit=RateLimit(100, 1.0, burst=100, name="shopify-call-limit")))
+    assert [h.status for h in polite.hits].count(429) == 0
+    gaps = [b.at - a.at for a, b in itertools.pairwise(polite.hits)]
+    assert max(gaps) >= 0.45  # (9 used - 8 + 1) / 2 per second of leak = 1 s; at least one pause
+    # the same client without a rate limit to slow down does overflow (so the test above can fail)
+    rude = run(_fast_policy())
+    assert [h.status for h in rude.hits].count(429) >= 1

@@ -96,3 +96,48 @@ def test_memory_state_round_trips_any_json(values: dict[str, object]) -> None:
     state = MemoryState()
     state.update(values)  # type: ignore[arg-type]
     assert {k: state.get(k) for k in list(state.keys())} == values
+
+
+def test_sql_state_on_postgresql(postgres_url: str) -> None:
+    state = SqlState(postgres_url, table="Sync State")  # a name that needs quoting
+    state.set("shopify:orders", {"value": "2025-01-01T00:00:00+00:00", "ids": ["1", "2"]})
+    state.update({"a": 1, "b": [1, "x"], "c": None})
+    assert SqlState(postgres_url, table="Sync State").get("shopify:orders") == {
+        "value": "2025-01-01T00:00:00+00:00",
+        "ids": ["1", "2"],
+    }
+    assert state.keys() == ["a", "b", "shopify:orders"]
+    with pytest.raises(ConfigError):
+        state.update({"a": 2, "bad": float("inf")})
+    assert state.get("a") == 1  # all or nothing
+    state.delete("b")
+    assert state.keys() == ["a", "shopify:orders"]
+    # the server trusts local connections, so a password in the URL is accepted and must stay hidden
+    with_password = postgres_url.replace("postgres@", "postgres:s3cret-pw@", 1)
+    assert "s3cret-pw" in with_password
+    assert "s3cret-pw" not in repr(SqlState(with_password, table="Sync State"))
+
+
+def test_sql_state_concurrent_writers_of_one_key_on_postgresql(postgres_url: str) -> None:
+    import threading
+
+    state = SqlState(postgres_url, table="ecomkit_state_race")
+    errors: list[BaseException] = []
+    barrier = threading.Barrier(6)
+
+    def write(worker: int) -> None:
+        barrier.wait()
+        for i in range(15):
+            try:
+                state.update({"shared": {"worker": worker, "i": i}, f"own-{worker}": i})
+            except StateError as exc:  # collected and asserted on below
+                errors.append(exc)
+
+    threads = [threading.Thread(target=write, args=(w,)) for w in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    assert state.get("shared")["i"] == 14  # type: ignore[index]
+    assert [state.get(f"own-{w}") for w in range(6)] == [14] * 6

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import itertools
 from collections.abc import Iterator
 from pathlib import Path
@@ -103,3 +104,109 @@ def test_minor_to_major() -> None:
         500.0,
         1.234,
     ]
+
+
+def _objects() -> dict[str, list[dict[str, object]]]:
+    currencies = ["usd", "isk", "huf", "twd", "ugx", "bhd"]
+    return {
+        "charges": [],
+        "refunds": [
+            {
+                "id": f"re_{i:03d}",
+                "object": "refund",
+                "amount": 12_300 + i,
+                "currency": currencies[i % 6],
+                "status": "succeeded",
+                "created": 1_700_000_000 + i,
+                "charge": f"ch_{i}",
+                "payment_intent": None,
+            }
+            for i in range(130)
+        ],
+        "payment_intents": [
+            {
+                "id": f"pi_{i:03d}",
+                "object": "payment_intent",
+                "amount": 5_000,
+                "currency": "eur",
+                "status": "requires_capture" if i % 2 else "succeeded",
+                "created": 1_700_000_000 + i // 2,
+                "payment_method_types": [] if i == 3 else ["card", "link"],
+            }
+            for i in range(120)
+        ],
+        "customers": [
+            {
+                "id": f"cus_{i:03d}",
+                "object": "customer",
+                "email": f"s{i}@example.com",
+                "name": None if i == 0 else f"Customer {i}",
+                "created": 1_700_000_000 + i,
+                "address": None
+                if i % 2
+                else {"city": "Oslo", "state": None, "postal_code": "0150", "country": "NO", "line1": "x"},
+                "metadata": {},
+            }
+            for i in range(110)
+        ],
+    }
+
+
+def test_refunds_are_negative_in_major_units_with_special_case_currencies() -> None:
+    server = StripeServer(_objects())
+    try:
+        table = pa.Table.from_batches(list(_stripe(server).refunds()))
+    finally:
+        server.close()
+    assert table.schema == schema.PAYMENTS
+    assert sorted(table.column("payment_id").to_pylist()) == [f"re_{i:03d}" for i in range(130)]
+    rows = {r["payment_id"]: r for r in table.to_pylist()}
+    assert (rows["re_000"]["amount"], rows["re_000"]["currency"], rows["re_000"]["order_id"]) == (
+        -123.0,
+        "USD",
+        "ch_0",
+    )
+    # Stripe's special cases: ISK, HUF and TWD stay two-decimal in the API (an amount of 100 is one
+    # krona/forint/dollar); UGX is zero-decimal; BHD has three decimals.
+    assert rows["re_001"]["amount"] == -123.01  # ISK
+    assert rows["re_002"]["amount"] == -123.02  # HUF
+    assert rows["re_003"]["amount"] == -123.03  # TWD
+    assert rows["re_004"]["amount"] == -12_304.0  # UGX
+    assert rows["re_005"]["amount"] == -12.305  # BHD
+    assert rows["re_000"]["method"] == "refund"
+    assert rows["re_007"]["created_at"] == dt.datetime(2023, 11, 14, 22, 13, 27, tzinfo=dt.timezone.utc)
+
+
+def test_payment_intents_and_customers(tmp_path: Path) -> None:
+    server = StripeServer(_objects())
+    try:
+        intents = pa.Table.from_batches(list(_stripe(server, tmp_path).payment_intents()))
+        customers = pa.Table.from_batches(
+            list(_stripe(server, tmp_path).customers(since="2023-11-14T22:14:00Z"))
+        )
+        rerun = list(_stripe(server, tmp_path).customers())
+    finally:
+        server.close()
+    assert intents.schema == schema.PAYMENTS
+    assert intents.num_rows == 120
+    pi = {r["payment_id"]: r for r in intents.to_pylist()}
+    assert (pi["pi_001"]["amount"], pi["pi_001"]["currency"], pi["pi_001"]["status"]) == (
+        50.0,
+        "EUR",
+        "requires_capture",
+    )
+    assert pi["pi_000"]["method"] == "card"
+    assert pi["pi_003"]["method"] is None  # no payment method types
+    assert pi["pi_000"]["order_id"] is None
+    assert customers.schema == schema.CUSTOMERS
+    # created >= 1_700_000_040 (2023-11-14T22:14:00Z): customers 40..109
+    assert sorted(customers.column("customer_id").to_pylist()) == [f"cus_{i:03d}" for i in range(40, 110)]
+    c = {r["customer_id"]: r for r in customers.to_pylist()}
+    assert (c["cus_040"]["city"], c["cus_040"]["postal_code"], c["cus_040"]["country"]) == (
+        "Oslo",
+        "0150",
+        "NO",
+    )
+    assert c["cus_041"]["city"] is None
+    assert c["cus_041"]["name"] == "Customer 41"
+    assert rerun == []  # the finished run moved the watermark to its start

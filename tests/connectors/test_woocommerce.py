@@ -100,3 +100,87 @@ def test_crash_and_resume_exactly_once(server: WooServer, tmp_path: Path) -> Non
     rest = list(_woo(server, tmp_path).orders())
     got = _ids(first) + _ids(rest)
     assert len(got) == len(set(got)) == N
+
+
+def _customer(i: int, modified: dt.datetime) -> dict[str, object]:
+    return {
+        "id": 40 + i,
+        "email": f"w{i}@example.com",
+        "first_name": "Grace",
+        "last_name": "" if i % 3 == 0 else "Hopper",
+        "role": "customer",
+        "date_created_gmt": _gmt(T0 - dt.timedelta(days=i)),
+        "date_modified_gmt": _gmt(modified),
+        "billing": {
+            "city": "Lyon",
+            "state": "ARA",
+            "postcode": "69001",
+            "country": "FR",
+            "email": "b@x",
+            "phone": "1",
+        },
+        "shipping": {"city": "elsewhere"},
+    }
+
+
+def test_customers_page_by_id_and_filter_by_the_watermark_locally(tmp_path: Path) -> None:
+    customers = [_customer(i, T0 + dt.timedelta(minutes=i)) for i in range(130)]
+    server = WooServer([], customers=customers)
+    try:
+        table = pa.Table.from_batches(list(_woo(server, tmp_path).customers()))
+        assert table.schema == schema.CUSTOMERS
+        assert table.column("customer_id").to_pylist() == [str(40 + i) for i in range(130)]
+        row = table.to_pylist()[1]
+        assert (row["name"], row["city"], row["state"], row["postal_code"], row["country"]) == (
+            "Grace Hopper",
+            "Lyon",
+            "ARA",
+            "69001",
+            "FR",
+        )
+        assert table.to_pylist()[0]["name"] == "Grace"
+        assert row["created_at"] == dt.datetime(2024, 12, 31, tzinfo=dt.timezone.utc)
+        # /customers has no modified_after: ecomkit orders by id and never sends the filter
+        assert all(
+            h.query["orderby"] == ["id"] and "modified_after" not in h.query for h in server.data_hits()
+        )
+        customers[5]["date_modified_gmt"] = _gmt(T0 + dt.timedelta(days=9))
+        customers.append(_customer(500, T0 + dt.timedelta(days=9)))
+        again = pa.Table.from_batches(list(_woo(server, tmp_path).customers()))
+        assert again.column("customer_id").to_pylist() == ["45", "540"]
+    finally:
+        server.close()
+
+
+def test_products_since_with_categories_and_weight(tmp_path: Path) -> None:
+    products = [
+        {
+            "id": 900 + i,
+            "name": f"Tea {i}",
+            "price": "" if i == 4 else f"{i}.90",
+            "weight": "" if i == 3 else "0.25",
+            "date_modified_gmt": _gmt(T0 + dt.timedelta(seconds=i)),
+            "categories": [] if i == 2 else [{"id": 1, "name": "Drinks", "slug": "drinks"}, {"name": "Hot"}],
+            "images": [{"src": "x"}],
+        }
+        for i in range(120)
+    ]
+    server = WooServer([], products=products)
+    try:
+        table = pa.Table.from_batches(list(_woo(server, tmp_path).products(since=T0)))
+        assert table.schema == schema.PRODUCTS
+        assert sorted(table.column("product_id").to_pylist()) == sorted(str(900 + i) for i in range(120))
+        rows = {r["product_id"]: r for r in table.to_pylist()}
+        assert (rows["901"]["price"], rows["901"]["weight_g"], rows["901"]["category"]) == (
+            1.9,
+            250.0,
+            "Drinks",
+        )
+        assert rows["902"]["category"] is None  # no categories
+        assert rows["903"]["weight_g"] is None  # weight not set
+        assert rows["904"]["price"] is None  # blank price is unknown, not 0
+        assert all(h.query["orderby"] == ["modified"] for h in server.data_hits())
+        assert server.data_hits()[0].query["modified_after"] == ["2024-12-31T23:59:59"]
+        assert list(_woo(server, tmp_path).products()) == []
+    finally:
+        server.close()

@@ -69,7 +69,10 @@ def _one(con: duckdb.DuckDBPyConnection, sql: str) -> int:
 _KNOWN = ", ".join(f"'{s}'" for s in ORDER_STATUSES)
 _ITEM_TOTALS = """
     item_totals AS (
-        SELECT order_id, sum(quantity * unit_price) AS product_total, sum(freight) AS freight_total
+        -- an order with a missing price has no known product total (NULL), as in ecomkit.metrics
+        SELECT order_id,
+               CASE WHEN count(*) = count(unit_price) THEN sum(quantity * unit_price) END AS product_total,
+               sum(freight) AS freight_total
         FROM (SELECT DISTINCT * FROM order_items) GROUP BY order_id
     ),
     order_totals AS (SELECT DISTINCT order_id, total_amount FROM orders)
@@ -539,3 +542,24 @@ def test_bad_rates_are_config_errors() -> None:
         Defects(items_missing_price=1.5)
     with pytest.raises(ConfigError, match=r"orders_\* rates must sum"):
         Defects(orders_exact_duplicates=0.6, orders_late_updates=0.6)
+
+
+def test_a_missing_price_hides_a_positive_value_the_total_still_includes() -> None:
+    data = synthetic(5_000, seed=9)
+    con = duckdb.connect()
+    con.register("items", data.order_items)
+    con.register("orders", data.orders)
+    hidden = con.execute(
+        """
+        WITH lines AS (SELECT DISTINCT * FROM items),
+        known AS (
+            SELECT order_id, sum(quantity * unit_price) AS known_value, sum(freight) AS freight
+            FROM lines GROUP BY order_id HAVING count(*) > count(unit_price)
+        )
+        SELECT min(o.total_amount - k.known_value - k.freight), count(*)
+        FROM known k JOIN (SELECT DISTINCT order_id, total_amount FROM orders) o USING (order_id)
+        """
+    ).fetchone()
+    assert hidden is not None
+    assert hidden[1] == data.manifest.items_missing_price
+    assert hidden[0] > 0.0

@@ -252,3 +252,40 @@ def test_penalizer_shrinks_parameters(cdnow: pa.Table) -> None:
     assert shrunk.log_likelihood < plain.log_likelihood
     assert shrunk.b < plain.b
     assert shrunk.penalizer == 0.1
+
+
+def test_paretonbd_probability_of_purchases_is_a_distribution() -> None:
+    model = ParetoNBD(**PUBLISHED_PNBD)
+    n = np.arange(0, 400)
+    for t in (1.0, 39.0, 104.0):
+        probs = model.probability_of_purchases(t, n).to_numpy()
+        assert np.all(probs >= 0)
+        assert probs.sum() == pytest.approx(1.0, abs=1e-9)
+        assert (n * probs).sum() == pytest.approx(model.expected_purchases(t).to_numpy()[0], rel=1e-7)
+    assert model.probability_of_purchases(0.0, [0, 1]).to_numpy().tolist() == [1.0, 0.0]
+    # no purchase by t: alive throughout and silent, or dead before buying
+    r, alpha, s, beta = PUBLISHED_PNBD.values()
+    t = 20.0
+    direct = (beta / (beta + t)) ** s * (alpha / (alpha + t)) ** r + integrate.quad(
+        lambda u: (alpha / (alpha + u)) ** r * s * beta**s * (beta + u) ** -(s + 1), 0, t, epsrel=1e-12
+    )[0]
+    assert model.probability_of_purchases(t, 0).to_numpy()[0] == pytest.approx(direct, rel=1e-9)
+    with pytest.raises(ConfigError, match="whole"):
+        model.probability_of_purchases(1.0, 0.5)
+
+
+def test_paretonbd_conditional_probability_matches_lifetimes(cdnow: pa.Table) -> None:
+    lifetimes = pytest.importorskip("lifetimes")
+    fitter = lifetimes.ParetoNBDFitter()
+    fitter.params_ = __import__("pandas").Series(PUBLISHED_PNBD)
+    model = ParetoNBD(**PUBLISHED_PNBD)
+    sample = cdnow.take(np.arange(0, 2357, 97))
+    x, tx, T = (sample[c].to_numpy() for c in ("frequency", "recency", "T"))
+    for n in (0, 1, 4):
+        ours = model.conditional_probability_of_purchases(sample, 26.0, n).to_numpy()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            theirs = np.ravel(fitter.conditional_probability_of_n_purchases_up_to_time(n, 26.0, x, tx, T))
+        np.testing.assert_allclose(ours, theirs, rtol=1e-7, atol=1e-12)
+    total = sum(model.conditional_probability_of_purchases(sample, 26.0, k).to_numpy() for k in range(200))
+    np.testing.assert_allclose(total, 1.0, atol=1e-9)

@@ -182,3 +182,16 @@ def test_scores_and_segments() -> None:
     assert set(three["r_score"]) == {1, 2, 3}
     with pytest.raises(ConfigError, match="bins"):
         rfm_scores(summary, bins=1)
+
+
+@pytest.mark.parametrize("style", ["C{:07d}", "cust-{}"])  # fixed width (arithmetic codes), variable (hashed)
+def test_string_ids_equal_lifetimes(style: str) -> None:
+    from lifetimes.utils import summary_data_from_transaction_data
+
+    log = _log()
+    ids = pa.array([style.format(c) for c in log["cust"].to_pylist()])
+    log = log.set_column(0, "cust", ids)
+    frame = _lifetimes_frame(log)
+    theirs = summary_data_from_transaction_data(frame, "cust", "ts", "amount", freq="W")
+    ours = rfm_summary(log, customer_col="cust", time_col="ts", value_col="amount", freq="W")
+    _assert_frames_equal(ours, theirs, "cust")

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import re
 import subprocess
+from collections.abc import Callable
 from pathlib import Path
 
 import pyarrow as pa
@@ -10,6 +11,8 @@ from ecomkit.cleaning import rules
 from ecomkit.quality import compare, profile
 
 EVIL = "<script>alert(1)</script>"
+
+Screenshot = Callable[[Path, Path], "subprocess.CompletedProcess[str]"]
 
 
 def _report():  # type: ignore[no-untyped-def]
@@ -50,28 +53,11 @@ def test_page_is_self_contained(tmp_path: Path) -> None:
     assert not re.search(r"""(src|href)\s*=\s*["']?(https?:)?//""", other, re.IGNORECASE)
 
 
-def test_renders_in_headless_chromium(tmp_path: Path, chromium: str) -> None:
+def test_renders_in_headless_chromium(tmp_path: Path, screenshot: Screenshot) -> None:
     page = tmp_path / "q.html"
     _report().write_html(page)
     shot = tmp_path / "q.png"
-    run = subprocess.run(
-        [
-            chromium,
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--hide-scrollbars",
-            "--enable-logging=stderr",
-            "--v=0",
-            "--window-size=1280,1600",
-            f"--screenshot={shot}",
-            page.as_uri(),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    run = screenshot(page, shot)
     assert run.returncode == 0, run.stderr[-2000:]
     assert shot.exists()
     assert shot.stat().st_size > 10_000

@@ -35,6 +35,13 @@ def with_row(table: pa.Table) -> pa.Table:
 
 
 _LOCAL = threading.local()
+#: Tables this long get a connection of their own, closed after the call (see :func:`connect`).
+FRESH_ROWS = 1_000_000
+
+
+def release_memory() -> None:
+    """Return the memory Arrow's allocator holds for freed buffers to the system (after a large step)."""
+    pa.default_memory_pool().release_unused()
 
 
 @contextmanager
@@ -43,10 +50,15 @@ def connect(**tables: pa.Table) -> Iterator[duckdb.DuckDBPyConnection]:
 
     Opening a DuckDB database costs far more than a small query, so each thread keeps one idle
     connection and reuses it; the tables are unregistered afterwards, so nothing outlives the call.
-    A nested use on the same thread gets a fresh connection of its own.
+    A nested use on the same thread gets a fresh connection of its own. So does a call on large tables
+    (:data:`FRESH_ROWS` rows or more), and that connection is closed afterwards: a DuckDB database keeps
+    the memory its hash tables used until it is closed, and one group-by over millions of distinct
+    values would otherwise stay resident for the rest of the process.
     """
-    con: duckdb.DuckDBPyConnection | None = getattr(_LOCAL, "idle", None)
-    _LOCAL.idle = None
+    large = any(table.num_rows >= FRESH_ROWS for table in tables.values())
+    con: duckdb.DuckDBPyConnection | None = None if large else getattr(_LOCAL, "idle", None)
+    if not large:
+        _LOCAL.idle = None
     owned = con is None
     if con is None:
         con = duckdb.connect()
@@ -58,7 +70,9 @@ def connect(**tables: pa.Table) -> Iterator[duckdb.DuckDBPyConnection]:
     finally:
         for name in tables:
             con.unregister(name)
-        if getattr(_LOCAL, "idle", None) is None:
+        if large:
+            con.close()
+        elif getattr(_LOCAL, "idle", None) is None:
             _LOCAL.idle = con
         elif owned:
             con.close()

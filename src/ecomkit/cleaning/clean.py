@@ -7,14 +7,24 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
 
+import numpy as np
 import pyarrow as pa
 
 from ecomkit._arrow import TableLike, to_table
-from ecomkit.cleaning.dedupe import Keep
+from ecomkit.cleaning import _duck
+from ecomkit.cleaning.dedupe import Keep, _keep_mask
 from ecomkit.cleaning.dedupe import dedupe as _dedupe
 from ecomkit.cleaning.impute import _impute
-from ecomkit.cleaning.rules import Rule
-from ecomkit.cleaning.validate import Validation, validate
+from ecomkit.cleaning.rules import Custom, Rule
+from ecomkit.cleaning.validate import (
+    QUARANTINE_COLUMNS,
+    Validation,
+    _concat,
+    _failing_masks,
+    _failures,
+    _quarantine_schema,
+    validate,
+)
 from ecomkit.errors import ConfigError
 
 __all__ = ["CleanReport", "Cleaned", "Dedupe", "Impute", "clean"]
@@ -139,12 +149,14 @@ def clean(
     data = to_table(table)
     rows_in = data.num_rows
     spec = _dedupe_spec(dedupe)
+    how = None if impute is None else (impute if isinstance(impute, Impute) else Impute(strategies=impute))
+    if spec is not None and _narrow_ok(data, rules):
+        return _clean_narrow(data, spec, how, list(rules))
     if spec is not None:
         data = _dedupe(data, spec.keys, keep=spec.keep, order_by=spec.order_by)
     duplicates_removed = rows_in - data.num_rows
     imputed: dict[str, int] = {}
-    if impute is not None:
-        how = impute if isinstance(impute, Impute) else Impute(strategies=impute)
+    if how is not None:
         data, imputed = _impute(data, how.strategies, by=how.by)
     checked = validate(data, list(rules))
     warned = len(checked.warnings.column("row").unique()) if checked.warnings.num_rows else 0
@@ -178,3 +190,110 @@ def _dedupe_spec(value: Dedupe | Sequence[str] | str | bool | None) -> Dedupe | 
     if isinstance(value, Sequence):
         return Dedupe(keys=tuple(value))
     raise ConfigError(f"dedupe must be a Dedupe, key column(s), True or None; got {type(value).__name__}")
+
+
+def _narrow_ok(data: pa.Table, rules: Sequence[Rule]) -> bool:
+    """Whether every rule says which columns it reads (a custom function might read any)."""
+    clash = any(c in data.column_names for c in QUARANTINE_COLUMNS)
+    return not clash and not any(isinstance(rule, Custom) for rule in rules)
+
+
+def _clean_narrow(data: pa.Table, spec: Dedupe, how: Impute | None, rules: list[Rule]) -> Cleaned:
+    """:func:`clean` materializing only the columns imputation and rules read for the de-duplicated rows.
+
+    The full-width result is filtered from the input once, so peak memory holds the input, the narrow
+    working columns and the output — not a full de-duplicated copy as well.
+    """
+    keep = _keep_mask(data, spec.keys, keep=spec.keep, order_by=spec.order_by)
+    kept = (
+        None if keep is None else np.flatnonzero(np.asarray(keep.to_numpy(zero_copy_only=False), dtype=bool))
+    )
+    wanted = [
+        *(how.strategies if how else ()),
+        *(how.by or () if how else ()),
+        *(c for r in rules for c in r.columns),
+    ]
+    needed = [c for c in dict.fromkeys(wanted) if c in data.column_names]
+    narrow = data.select(needed)
+    if keep is not None:
+        narrow = narrow.filter(keep)
+        del keep
+    imputed: dict[str, int] = {}
+    if how is not None:
+        narrow, imputed = _impute(narrow, how.strategies, by=how.by)
+    masks = _failing_masks(narrow, rules)  # not validate(): its narrow `valid` copy is not needed here
+    rows = narrow.num_rows
+    failed = np.zeros(rows, dtype=bool)
+    parts: dict[str, list[pa.Table]] = {"error": [], "warn": []}
+    for rule in rules:
+        if masks[rule.name].any():
+            parts[rule.severity].append(_failures(narrow, rule, masks[rule.name]))
+            if rule.severity == "error":
+                failed |= masks[rule.name]
+    # only the imputed columns of the narrow copy are still needed; free the rest before widening
+    narrow_schema = narrow.schema
+    filled = {column: narrow.column(column) for column, count in imputed.items() if count}
+    del narrow
+    if failed.any():
+        passing = pa.array(~failed)
+        filled = {column: values.filter(passing) for column, values in filled.items()}
+        del passing
+    survivors = np.flatnonzero(~failed)
+    original = survivors if kept is None else kept[survivors]
+    del survivors
+    if len(original) == data.num_rows:
+        full = data
+    else:
+        mask = np.zeros(data.num_rows, dtype=bool)
+        mask[original] = True
+        # the imputed columns come from `filled`; filter only the others from the input
+        full = data.drop_columns(list(filled)).filter(pa.array(mask))
+        del mask
+        for column in filled:
+            full = full.add_column(
+                data.schema.get_field_index(column), data.schema.field(column), filled[column]
+            )
+    del original
+    for column, values in filled.items():
+        if full.column(column) is not values:
+            index = full.schema.get_field_index(column)
+            full = full.set_column(index, full.schema.field(column), values)
+    del filled
+
+    def widen(part: pa.Table) -> pa.Table:
+        positions = np.asarray(part.column("row").to_numpy(), dtype=np.int64)
+        source = positions if kept is None else kept[positions]
+        others = [c for c in data.column_names if c not in needed]
+        extra = data.select(others).take(pa.array(source, pa.int64()))
+        arrays = [part.column(c) if c in needed else extra.column(c) for c in data.column_names]
+        arrays += [part.column(c) for c in QUARANTINE_COLUMNS]
+        return pa.Table.from_arrays(arrays, schema=_quarantine_schema(data.schema))
+
+    failures = MappingProxyType({name: int(mask.sum()) for name, mask in masks.items()})
+    validation = Validation(
+        valid=full,
+        invalid=widen(_concat(narrow_schema, parts["error"])),
+        warnings=widen(_concat(narrow_schema, parts["warn"])),
+        failures=failures,
+        dimensions=MappingProxyType({rule.name: rule.dimension for rule in rules}),
+        rows=rows,
+        failing_masks=MappingProxyType(masks),
+    )
+    warned = len(validation.warnings.column("row").unique()) if validation.warnings.num_rows else 0
+    _duck.release_memory()
+    report = CleanReport(
+        rows_in=data.num_rows,
+        duplicates_removed=data.num_rows - rows,
+        imputed=MappingProxyType(imputed),
+        failures=failures,
+        quarantined_rows=validation.invalid_rows,
+        warned_rows=warned,
+        rows_out=validation.valid_rows,
+    )
+    return Cleaned(
+        table=full,
+        quarantine=validation.invalid,
+        warnings=validation.warnings,
+        report=report,
+        validation=validation,
+    )

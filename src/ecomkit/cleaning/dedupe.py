@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Literal
+from typing import Any, Literal
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -98,16 +99,76 @@ def _keep_mask(
     if key_list is not None and not key_list:
         raise ConfigError("keys must name at least one column (or be None for exact duplicates)")
     require_columns(table, [*(key_list or []), *order_list], what="table to dedupe")
-    if table.num_rows < 2:
-        return None
     group = key_list if key_list is not None else table.column_names
-    needed = list(dict.fromkeys([*group, *order_list]))
-    source = _duck.with_row(table.select(needed))
+    dropped = _dropped_positions(table, group, keep=keep, order_by=order_list)
+    if len(dropped) == 0:
+        return None
+    mask = np.ones(table.num_rows, dtype=bool)
+    mask[dropped] = False
+    return pa.array(mask)
+
+
+def _hash_candidates(table: pa.Table, group: Sequence[str]) -> np.ndarray[Any, np.dtype[np.int64]]:
+    """Sorted positions of the rows whose hash over ``group`` is shared with another row.
+
+    Every member of a duplicate group is among them (equal values hash equally; DuckDB's hash, like its
+    GROUP BY, treats nulls as equal, NaN as equal to NaN and -0.0 as 0.0); a hash collision only adds a
+    candidate, which the exact check then keeps. Usually few rows are candidates, so the exact, heavier
+    grouping runs on a small table.
+    """
+    n = table.num_rows
+    if n < 2:
+        return np.empty(0, dtype=np.int64)
+    with _duck.connect(t=table.select(list(group))) as con:
+        result = con.execute(f"SELECT hash({_duck.idents(group)}) AS h FROM t").fetchnumpy()
+    hashes = np.asarray(result.pop("h"), dtype=np.uint64)
+    ordered = np.sort(hashes)
+    repeated = ordered[1:][ordered[1:] == ordered[:-1]]
+    del ordered  # keep at most two arrays of the table's length alive at once
+    if len(repeated) == 0:
+        return np.empty(0, dtype=np.int64)
+    shared = repeated[np.concatenate(([True], repeated[1:] != repeated[:-1]))]
+    # a bitmap on the hashes' low bits rules out most rows with one gather; binary search confirms the rest
+    bits = min(26, max(12, int(len(shared) * 16).bit_length()))
+    low = np.uint64((1 << bits) - 1)
+    bitmap = np.zeros(1 << bits, dtype=bool)
+    bitmap[(shared & low).astype(np.intp)] = True
+    slots = np.bitwise_and(hashes, low).view(np.int64)  # below 2**26: the same numbers as int64
+    maybe = np.flatnonzero(bitmap[slots])
+    del slots
+    probe = hashes[maybe]
+    slot = np.minimum(np.searchsorted(shared, probe), len(shared) - 1)
+    found: np.ndarray[Any, np.dtype[np.int64]] = maybe[shared[slot] == probe].astype(np.int64)
+    return found
+
+
+def _dropped_positions(
+    table: pa.Table,
+    group: Sequence[str],
+    *,
+    keep: Keep = "first",
+    order_by: Sequence[str] = (),
+    candidates: np.ndarray[Any, np.dtype[np.int64]] | None = None,
+) -> np.ndarray[Any, np.dtype[np.int64]]:
+    """Sorted positions of the rows that de-duplicating on ``group`` drops (exact; nulls equal nulls).
+
+    Args:
+        table: the table.
+        group: the columns that define a duplicate.
+        keep: which copy survives (by position, after ``order_by``).
+        order_by: version columns; the greatest survives.
+        candidates: a superset of every duplicate group's rows (default: rows sharing a hash over ``group``).
+    """
+    cand = _hash_candidates(table, group) if candidates is None else candidates
+    if len(cand) < 2:
+        return np.empty(0, dtype=np.int64)
+    needed = list(dict.fromkeys([*group, *order_by]))
+    source = table.select(needed).take(pa.array(cand)).append_column(_duck.ROW, pa.array(cand, pa.int64()))
     cols = _duck.idents(group)
     row = _duck.ident(_duck.ROW)
-    if order_list:
+    if order_by:
         tiebreak = "DESC" if keep == "last" else "ASC"
-        versions = ", ".join(f"{_duck.ident(c)} DESC NULLS LAST" for c in order_list)
+        versions = ", ".join(f"{_duck.ident(c)} DESC NULLS LAST" for c in order_by)
         sql = (
             f"SELECT {row} FROM (SELECT {row}, row_number() OVER "
             f"(PARTITION BY {cols} ORDER BY {versions}, {row} {tiebreak}) AS rn FROM t) WHERE rn = 1"
@@ -116,6 +177,4 @@ def _keep_mask(
         sql = f"SELECT {'min' if keep == 'first' else 'max'}({row}) FROM t GROUP BY {cols}"
     with _duck.connect(t=source) as con:
         kept = _duck.row_positions(con, sql)
-    if len(kept) == table.num_rows:
-        return None
-    return _duck.mask_from_positions(table.num_rows, kept, value=True)
+    return np.setdiff1d(cand, kept, assume_unique=True).astype(np.int64)

@@ -93,23 +93,13 @@ def validate(table: TableLike, rules: Sequence[Rule]) -> Validation:
         (2, 1)
     """
     table = to_table(table)
-    names = [rule.name for rule in rules]
-    repeated = sorted({n for n in names if names.count(n) > 1})
-    if repeated:
-        raise ConfigError(f"rule names must be unique; repeated: {repeated} (pass name= to tell them apart)")
-    clash = [c for c in QUARANTINE_COLUMNS if c in table.column_names]
-    if clash:
-        raise ConfigError(f"the table already has column(s) {clash}, which validate() adds to failing rows")
-
+    failing = _failing_masks(table, rules)
     n = table.num_rows
-    failing: dict[str, np.ndarray[Any, np.dtype[np.bool_]]] = {}
     quarantine_error: list[pa.Table] = []
     quarantine_warn: list[pa.Table] = []
     any_error = np.zeros(n, dtype=bool)
     for rule in rules:
-        passed = rule.check(table)
-        fails = ~np.asarray(pc.fill_null(passed, True).to_numpy(zero_copy_only=False), dtype=bool)
-        failing[rule.name] = fails
+        fails = failing[rule.name]
         if not fails.any():
             continue
         rows = _failures(table, rule, fails)
@@ -129,6 +119,24 @@ def validate(table: TableLike, rules: Sequence[Rule]) -> Validation:
         rows=n,
         failing_masks=MappingProxyType(failing),
     )
+
+
+def _failing_masks(table: pa.Table, rules: Sequence[Rule]) -> dict[str, np.ndarray[Any, np.dtype[np.bool_]]]:
+    """Rule name -> numpy bool array, True where the row fails; checks names and reserved columns first."""
+    names = [rule.name for rule in rules]
+    repeated = sorted({n for n in names if names.count(n) > 1})
+    if repeated:
+        raise ConfigError(f"rule names must be unique; repeated: {repeated} (pass name= to tell them apart)")
+    clash = [c for c in QUARANTINE_COLUMNS if c in table.column_names]
+    if clash:
+        raise ConfigError(f"the table already has column(s) {clash}, which validate() adds to failing rows")
+    failing: dict[str, np.ndarray[Any, np.dtype[np.bool_]]] = {}
+    for rule in rules:
+        passed = rule.check(table)
+        failing[rule.name] = ~np.asarray(
+            pc.fill_null(passed, True).to_numpy(zero_copy_only=False), dtype=bool
+        )
+    return failing
 
 
 def _quarantine_schema(schema: pa.Schema) -> pa.Schema:

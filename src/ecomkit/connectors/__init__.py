@@ -1,7 +1,8 @@
 """Sources: REST APIs (generic, Shopify, WooCommerce, Stripe), SQL databases, MongoDB and files, read incrementally as Arrow.
 
 Submodules load on first use (``from ecomkit.connectors import shopify``); the REST client, paginators
-and state stores are re-exported here.
+state stores and :func:`~ecomkit.connectors.aio.astream` (a source's stream from asyncio) are
+re-exported here.
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
+from ecomkit.connectors.aio import astream
 from ecomkit.connectors.http import AsyncRestClient, Page, RestClient
 from ecomkit.connectors.pagination import (
     CursorPaginator,
@@ -32,6 +34,7 @@ __all__ = [
     "SqlState",
     "State",
     "StripePaginator",
+    "astream",
     "open_state",
 ]
 

@@ -12,18 +12,24 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from ecomkit import schema
+from ecomkit.connectors.http import Page
 from ecomkit.connectors.state import JSONValue
 from ecomkit.errors import SourceDataError, StateError
+from ecomkit.resilience import Breaker, Policy, RateLimit, Retry
 
 UTC = dt.timezone.utc
 
 
-def read_records(records: list[dict[str, Any]], raw: pa.Schema, *, where: str) -> pa.RecordBatch:
-    """One page of JSON objects as a batch of the fields ``raw`` names (extra keys are ignored)."""
-    try:
-        return pa.RecordBatch.from_pylist(records, schema=raw)
-    except (pa.ArrowInvalid, pa.ArrowTypeError) as exc:
-        raise SourceDataError(f"{where}: a record does not fit the expected layout: {exc}") from None
+def default_policy(per_second: int, name: str) -> Policy:
+    """A source's default resilience: retries, ``per_second`` requests a second and a breaker, named ``name``."""
+    return Policy(retry=Retry(), rate_limit=RateLimit(per_second, 1.0, name=name), breaker=Breaker(name=name))
+
+
+def page_batch(page: Page) -> pa.RecordBatch:
+    """The batch of a page requested with a schema."""
+    if page.batch is None:  # pragma: no cover - the sources always pass a schema
+        raise SourceDataError(f"page {page.number} was not decoded to Arrow")
+    return page.batch
 
 
 def field(array: pa.Array, *path: str) -> pa.Array:
@@ -33,14 +39,31 @@ def field(array: pa.Array, *path: str) -> pa.Array:
     return array
 
 
+def first_item(lists: pa.Array) -> pa.Array:
+    """The first element of each list; null for a null or empty list (a product without variants)."""
+    lengths = pc.fill_null(pc.list_value_length(lists), 0)
+    safe = pc.if_else(pc.greater(lengths, 0), lists, pa.scalar([None], lists.type))
+    return pc.list_element(safe, 0)
+
+
 def as_text(array: pa.Array) -> pa.Array:
     """Ids as text (Shopify's and WooCommerce's ids are numbers)."""
     return array if pa.types.is_string(array.type) else array.cast(pa.string())
 
 
+def full_name(first: pa.Array, last: pa.Array) -> pa.Array:
+    """``first last`` with a missing part left out (both missing: empty text)."""
+    joined = pc.binary_join_element_wise(pc.fill_null(first, ""), pc.fill_null(last, ""), " ")
+    return pc.utf8_trim_whitespace(joined)
+
+
 def as_money(array: pa.Array) -> pa.Array:
-    """Decimal strings or numbers as float64."""
+    """Decimal strings or numbers as float64 (blank text is null)."""
     if pa.types.is_string(array.type):
+        try:
+            return array.cast(pa.float64())  # the common case: every value is a plain number
+        except pa.ArrowInvalid:
+            pass
         array = pc.if_else(pc.equal(pc.utf8_trim_whitespace(array), ""), pa.scalar(None, pa.string()), array)
     return array.cast(pa.float64())
 
@@ -51,7 +74,37 @@ def epoch_seconds(array: pa.Array) -> pa.Array:
 
 
 def canonical(name: str, columns: Mapping[str, pa.Array], *, source: str, rows: int) -> pa.RecordBatch:
-    """A canonical batch from columns named as in the canonical schema."""
+    """A canonical batch from columns named as in the canonical schema.
+
+    The connectors hand over columns already in their canonical types, so the batch is assembled
+    directly (nulls for absent columns, lineage filled); anything else goes through
+    :func:`ecomkit.schema.unify`, which casts and raises the typed errors.
+    """
+    target = schema.SCHEMAS[name]
+    arrays: list[pa.Array] = []
+    for fld in target:
+        column = columns.get(fld.name)
+        if column is None:
+            if fld.name == "source":
+                column = pa.repeat(pa.scalar(source, pa.string()), rows)
+            elif fld.name == "ingested_at":
+                column = pa.repeat(pa.scalar(dt.datetime.now(UTC), schema.TIMESTAMP), rows)
+            elif not fld.nullable:
+                return _unify(name, columns, source=source)
+            else:
+                column = pa.nulls(rows, fld.type)
+        elif (
+            not isinstance(column, pa.Array)
+            or column.type != fld.type
+            or len(column) != rows
+            or (not fld.nullable and column.null_count)
+        ):
+            return _unify(name, columns, source=source)
+        arrays.append(column)
+    return pa.RecordBatch.from_arrays(arrays, schema=target)
+
+
+def _unify(name: str, columns: Mapping[str, pa.Array], *, source: str) -> pa.RecordBatch:
     target = schema.SCHEMAS[name]
     table = pa.table({k: v for k, v in columns.items() if k in target.names})
     unified = schema.unify(table, f"canonical.{name}", source=source).combine_chunks()

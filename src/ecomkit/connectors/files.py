@@ -250,8 +250,7 @@ def _csv_options(
     include = list(columns) if columns is not None else []
     if target is not None:
         if columns is None:
-            used = {target.columns.get(f.name, f.name) for f in target.schema}
-            include = [n for n in names if n in used]
+            include = _used_by(target, names)
         column_types = {n: pa.string() for n in (include or names)}
     else:
         column_types = {n: pa.string() for n in names if _ID_LIKE.search(n)}
@@ -397,8 +396,7 @@ def _parquet_columns(
     target = _resolve(mapping)
     if target is None:
         return None
-    used = {target.columns.get(f.name, f.name) for f in target.schema}
-    return [n for n in names if n in used]
+    return _used_by(target, names)
 
 
 @contextmanager
@@ -435,6 +433,12 @@ def _resolve(mapping: Mapping | str | None) -> Mapping | None:
         raise ConfigError(
             f"unknown mapping {mapping!r}; built-in mappings are {sorted(schema.MAPPINGS)}"
         ) from None
+
+
+def _used_by(mapping: Mapping, names: Sequence[str]) -> list[str]:
+    """The source columns among ``names`` (in their order) that ``mapping`` reads."""
+    used = {mapping.columns.get(f.name, f.name) for f in mapping.schema}
+    return [n for n in names if n in used]
 
 
 def _stream(

@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import ipaddress
 import json
-from collections.abc import AsyncIterator, Callable, Iterator, Mapping
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import httpx
+import pyarrow as pa
 
+from ecomkit.connectors._decode import RecordsView, fast_decode, records_to_batch
 from ecomkit.connectors.auth import SecretAuth
 from ecomkit.connectors.pagination import Paginator
 from ecomkit.errors import ConfigError, HTTPError, HTTPStatusError, PaginationError
@@ -69,12 +71,18 @@ class _StatusError(HTTPStatusError):
 
 @dataclass(frozen=True)
 class Page:
-    """One page: its records (JSON objects), number (from 1), body and response headers."""
+    """One page: its records (JSON objects), number (from 1), body and response headers.
 
-    records: list[dict[str, Any]]
+    When the page was requested with a ``schema``, ``batch`` holds its records as a record batch of
+    that schema; ``records`` is then a read-only view of it and ``body`` holds only the values the
+    paginator reads (see :attr:`Paginator.body_fields <ecomkit.connectors.pagination.Paginator.body_fields>`).
+    """
+
+    records: Sequence[Mapping[str, Any]]
     number: int
     body: Any
     headers: httpx.Headers
+    batch: pa.RecordBatch | None = None
 
 
 def _is_loopback(host: str) -> bool:
@@ -149,13 +157,41 @@ class _Base:
         # httpx messages may quote the URL; build our own from the redacted one.
         return HTTPError(f"GET {self._where(url)} failed: {type(exc).__name__}")
 
-    def _parse(self, response: httpx.Response, paginator: Paginator, number: int) -> Page:
+    def _parse(
+        self, response: httpx.Response, paginator: Paginator, number: int, schema: pa.Schema | None = None
+    ) -> Page:
+        if schema is not None:
+            fast = fast_decode(
+                response.content,
+                schema,
+                records_path=paginator.records_path,
+                body_fields=paginator.body_fields,
+            )
+            if fast is not None:
+                batch, meta = fast
+                return Page(RecordsView(batch), number, meta, response.headers, batch)
         where = f"page {number} of {self._where(response.request.url)}"
         try:
             body = json.loads(response.content)
         except (json.JSONDecodeError, UnicodeDecodeError) as exc:
             raise PaginationError(f"{where} is not valid JSON ({type(exc).__name__}: {exc})") from None
-        return Page(paginator.records(body, where=where), number, body, response.headers)
+        records = paginator.records(body, where=where)
+        batch = None if schema is None else records_to_batch(records, schema, where=where)
+        return Page(records, number, body, response.headers, batch)
+
+    def _following(
+        self, paginator: Paginator, page: Page, url: str, params: dict[str, Any]
+    ) -> tuple[str, dict[str, Any]] | None:
+        """The URL and params of the page after ``page`` (fetched from ``url`` with ``params``), if any."""
+        response = httpx.Response(200, headers=page.headers, request=httpx.Request("GET", url))
+        nxt = paginator.next(
+            response, page.body, page.records, params, where=f"page {page.number} of {self._where(url)}"
+        )
+        if nxt is None:
+            return None
+        if nxt.url is not None:
+            return nxt.url, {}
+        return url, nxt.params
 
 
 class RestClient(_Base):
@@ -174,8 +210,8 @@ class RestClient(_Base):
     Example:
         >>> from ecomkit.connectors.auth import BearerAuth
         >>> client = RestClient("https://api.example.com/v1", auth=BearerAuth("sk_test"))
-        >>> client
-        RestClient('https://api.example.com/v1', policy=...)  # doctest: +SKIP
+        >>> client  # doctest: +ELLIPSIS
+        RestClient('https://api.example.com/v1', policy=...)
     """
 
     def __init__(
@@ -237,15 +273,40 @@ class RestClient(_Base):
         *,
         params: Mapping[str, Any] | None = None,
         number: int = 1,
+        schema: pa.Schema | None = None,
     ) -> Page:
-        """GET and parse one page (retried as one unit: a truncated body is fetched again)."""
+        """GET and parse one page (retried as one unit: a truncated body is fetched again).
+
+        Args:
+            path_or_url: a path under the base URL, or a full URL.
+            paginator: where the records are.
+            params: query parameters.
+            number: the page's number, for messages.
+            schema: decode the records straight into ``Page.batch`` with this schema (fields absent
+                from a record are null, keys absent from the schema are ignored).
+
+        Raises:
+            PaginationError: the page is not JSON or has no record list.
+            SourceDataError: a record does not fit ``schema``.
+        """
         url = self._url(path_or_url)
-        return self.policy.call(lambda: self._parse(self._get_once(url, params), paginator, number))
+        return self.policy.call(lambda: self._parse(self._get_once(url, params), paginator, number, schema))
 
     def paginate(
-        self, path: str, paginator: Paginator, *, params: Mapping[str, Any] | None = None
+        self,
+        path: str,
+        paginator: Paginator,
+        *,
+        params: Mapping[str, Any] | None = None,
+        schema: pa.Schema | None = None,
     ) -> Iterator[Page]:
         """Every page of ``path``, in order, each fetched under the policy.
+
+        Args:
+            path: a path under the base URL.
+            paginator: how pages follow each other.
+            params: query parameters of the first request.
+            schema: decode each page's records into ``Page.batch`` (see :meth:`get_page`).
 
         Raises:
             PaginationError: a page that cannot be parsed (never a silent stop).
@@ -254,18 +315,12 @@ class RestClient(_Base):
         url = self._url(path)
         number = 1
         while True:
-            page = self.get_page(url, paginator, params=current or None, number=number)
+            page = self.get_page(url, paginator, params=current or None, number=number, schema=schema)
             yield page
-            response = httpx.Response(200, headers=page.headers, request=httpx.Request("GET", url))
-            nxt = paginator.next(
-                response, page.body, page.records, current, where=f"page {number} of {self._where(url)}"
-            )
-            if nxt is None:
+            following = self._following(paginator, page, url, current)
+            if following is None:
                 return
-            if nxt.url is not None:
-                url, current = nxt.url, {}
-            else:
-                current = nxt.params
+            url, current = following
             number += 1
 
 
@@ -324,33 +379,33 @@ class AsyncRestClient(_Base):
         *,
         params: Mapping[str, Any] | None = None,
         number: int = 1,
+        schema: pa.Schema | None = None,
     ) -> Page:
-        """GET and parse one page under the policy."""
+        """GET and parse one page under the policy (see :meth:`RestClient.get_page`)."""
         url = self._url(path_or_url)
 
         async def fetch() -> Page:
-            return self._parse(await self._get_once(url, params), paginator, number)
+            return self._parse(await self._get_once(url, params), paginator, number, schema)
 
         return await self.policy.acall(fetch)
 
     async def paginate(
-        self, path: str, paginator: Paginator, *, params: Mapping[str, Any] | None = None
+        self,
+        path: str,
+        paginator: Paginator,
+        *,
+        params: Mapping[str, Any] | None = None,
+        schema: pa.Schema | None = None,
     ) -> AsyncIterator[Page]:
         """Every page of ``path`` (see :meth:`RestClient.paginate`)."""
         current = paginator.first(params or {})
         url = self._url(path)
         number = 1
         while True:
-            page = await self.get_page(url, paginator, params=current or None, number=number)
+            page = await self.get_page(url, paginator, params=current or None, number=number, schema=schema)
             yield page
-            response = httpx.Response(200, headers=page.headers, request=httpx.Request("GET", url))
-            nxt = paginator.next(
-                response, page.body, page.records, current, where=f"page {number} of {self._where(url)}"
-            )
-            if nxt is None:
+            following = self._following(paginator, page, url, current)
+            if following is None:
                 return
-            if nxt.url is not None:
-                url, current = nxt.url, {}
-            else:
-                current = nxt.params
+            url, current = following
             number += 1

@@ -9,11 +9,13 @@ record list where one should be, a cursor that does not advance).
 from __future__ import annotations
 
 import abc
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from types import MappingProxyType
 from typing import Any
 
 import httpx
+import pyarrow as pa
 
 from ecomkit.errors import ConfigError, PaginationError
 
@@ -67,6 +69,11 @@ class Paginator(abc.ABC):
         records_path: dotted path of the record list in the JSON body (``None``: the body is a list).
     """
 
+    #: Dotted paths of the body values :meth:`next` reads, with their JSON types. When a client
+    #: decodes pages straight to Arrow it parses only these and the records; ``body`` then holds
+    #: just them.
+    body_fields: Mapping[str, pa.DataType] = MappingProxyType({})
+
     def __init__(self, *, records_path: str | None = None) -> None:
         self.records_path = records_path
 
@@ -83,7 +90,7 @@ class Paginator(abc.ABC):
         self,
         response: httpx.Response,
         body: Any,
-        records: list[dict[str, Any]],
+        records: Sequence[Mapping[str, Any]],
         params: _Params,
         *,
         where: str,
@@ -126,7 +133,7 @@ class PageNumberPaginator(Paginator):
         self,
         response: httpx.Response,
         body: Any,
-        records: list[dict[str, Any]],
+        records: Sequence[Mapping[str, Any]],
         params: _Params,
         *,
         where: str,
@@ -173,7 +180,7 @@ class OffsetPaginator(Paginator):
         self,
         response: httpx.Response,
         body: Any,
-        records: list[dict[str, Any]],
+        records: Sequence[Mapping[str, Any]],
         params: _Params,
         *,
         where: str,
@@ -203,12 +210,13 @@ class CursorPaginator(Paginator):
     ) -> None:
         super().__init__(records_path=records_path)
         self.cursor_path, self.cursor_param = cursor_path, cursor_param
+        self.body_fields = {cursor_path: pa.string()}
 
     def next(
         self,
         response: httpx.Response,
         body: Any,
-        records: list[dict[str, Any]],
+        records: Sequence[Mapping[str, Any]],
         params: _Params,
         *,
         where: str,
@@ -243,7 +251,7 @@ class LinkHeaderPaginator(Paginator):
         self,
         response: httpx.Response,
         body: Any,
-        records: list[dict[str, Any]],
+        records: Sequence[Mapping[str, Any]],
         params: _Params,
         *,
         where: str,
@@ -265,6 +273,7 @@ class StripePaginator(Paginator):
 
     def __init__(self, *, limit: int = 100) -> None:
         super().__init__(records_path="data")
+        self.body_fields = {"has_more": pa.bool_()}
         if not 1 <= limit <= 100:
             raise ConfigError(f"StripePaginator(limit=...) must be in [1, 100]; got {limit}")
         self.limit = limit
@@ -277,7 +286,7 @@ class StripePaginator(Paginator):
         self,
         response: httpx.Response,
         body: Any,
-        records: list[dict[str, Any]],
+        records: Sequence[Mapping[str, Any]],
         params: _Params,
         *,
         where: str,

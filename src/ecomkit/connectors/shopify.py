@@ -31,16 +31,19 @@ from ecomkit.connectors._rest import (
     as_text,
     base_url,
     canonical,
+    default_policy,
     explode_items,
     field,
-    read_records,
+    first_item,
+    full_name,
+    page_batch,
 )
 from ecomkit.connectors.auth import ShopifyTokenAuth
 from ecomkit.connectors.http import RestClient
 from ecomkit.connectors.pagination import LinkHeaderPaginator
 from ecomkit.connectors.state import State, open_state
 from ecomkit.errors import ConfigError
-from ecomkit.resilience import Breaker, Policy, RateLimit, Retry
+from ecomkit.resilience import Policy
 
 __all__ = ["ORDER_FIELDS", "OrderPage", "Shopify"]
 
@@ -175,11 +178,7 @@ class Shopify:
         root = base_url(shop if "." in shop or "://" in shop else f"{shop}.myshopify.com")
         self.host = httpx.URL(root).host
         self.page_size = page_size
-        self.policy = policy or Policy(
-            retry=Retry(),
-            rate_limit=RateLimit(2, 1.0, name=f"shopify:{self.host}"),
-            breaker=Breaker(name=f"shopify:{self.host}"),
-        )
+        self.policy = policy or default_policy(2, f"shopify:{self.host}")
         self.state = open_state(state)
         self.client = RestClient(
             f"{root}/admin/api/{api_version}",
@@ -203,20 +202,31 @@ class Shopify:
             if used.strip().isdigit() and cap.strip().isdigit():
                 self.policy.rate_limit.observe_usage(int(used), int(cap), restore_per_second=2.0)
 
-    def _key(self, stream: str) -> str:
-        return f"shopify:{self.host}:{stream}"
-
-    def _pages(
-        self, resource: str, raw: pa.Schema, sync: Sync, extra: dict[str, Any]
-    ) -> Iterator[tuple[pa.RecordBatch, pa.Array, pa.Array]]:
+    def _stream(
+        self,
+        resource: str,
+        raw_schema: pa.Schema,
+        stream: str,
+        since: dt.datetime | str | None,
+        extra: dict[str, Any],
+    ) -> Iterator[tuple[pa.RecordBatch, Sync, pa.Array, pa.Array]]:
+        """The pages with records not delivered before, with the stream's ``Sync`` to commit them."""
+        sync = Sync(self.state, f"shopify:{self.host}:{stream}", since)
         params: dict[str, Any] = {"limit": self.page_size, "order": "updated_at asc", **extra}
         if sync.lower_bound is not None:
             params["updated_at_min"] = sync.lower_bound.isoformat()
         paginator = LinkHeaderPaginator(records_path=resource)
-        for page in self.client.paginate(f"{resource}.json", paginator, params=params):
-            batch = read_records(page.records, raw, where=f"shopify {resource} page {page.number}")
+        for page in self.client.paginate(f"{resource}.json", paginator, params=params, schema=raw_schema):
+            batch = page_batch(page)
             times, ids = _ts(batch.column("updated_at")), as_text(batch.column("id"))
-            yield sync.select(batch, times, ids)
+            raw, times, ids = sync.select(batch, times, ids)
+            if raw.num_rows:
+                yield raw, sync, times, ids
+
+    def _order_pages(
+        self, stream: str, since: dt.datetime | str | None
+    ) -> Iterator[tuple[pa.RecordBatch, Sync, pa.Array, pa.Array]]:
+        return self._stream("orders", _RAW_ORDERS, stream, since, {"status": "any", "fields": ORDER_FIELDS})
 
     def orders_and_items(self, *, since: dt.datetime | str | None = None) -> Iterator[OrderPage]:
         """Orders and their line items from one pass over ``orders.json`` (``status=any``).
@@ -228,97 +238,69 @@ class Shopify:
         Yields:
             An :class:`OrderPage` per API page (pages whose orders were all delivered before are skipped).
         """
-        sync = Sync(self.state, self._key("orders_and_items"), since)
-        for raw, times, ids in self._pages(
-            "orders", _RAW_ORDERS, sync, {"status": "any", "fields": ORDER_FIELDS}
-        ):
-            if raw.num_rows:
-                yield OrderPage(_orders(raw), _items(raw))
-                sync.commit(times, ids)
+        for raw, sync, times, ids in self._order_pages("orders_and_items", since):
+            yield OrderPage(_orders(raw), _items(raw))
+            sync.commit(times, ids)
 
     def orders(self, *, since: dt.datetime | str | None = None) -> Iterator[pa.RecordBatch]:
         """Canonical ``ORDERS`` batches (see :meth:`orders_and_items`)."""
-        sync = Sync(self.state, self._key("orders"), since)
-        for raw, times, ids in self._pages(
-            "orders", _RAW_ORDERS, sync, {"status": "any", "fields": ORDER_FIELDS}
-        ):
-            if raw.num_rows:
-                yield _orders(raw)
-                sync.commit(times, ids)
+        for raw, sync, times, ids in self._order_pages("orders", since):
+            yield _orders(raw)
+            sync.commit(times, ids)
 
     def order_items(self, *, since: dt.datetime | str | None = None) -> Iterator[pa.RecordBatch]:
         """Canonical ``ORDER_ITEMS`` batches: one row per line item of each order read."""
-        sync = Sync(self.state, self._key("order_items"), since)
-        for raw, times, ids in self._pages(
-            "orders", _RAW_ORDERS, sync, {"status": "any", "fields": ORDER_FIELDS}
-        ):
-            if raw.num_rows:
-                yield _items(raw)
-                sync.commit(times, ids)
+        for raw, sync, times, ids in self._order_pages("order_items", since):
+            yield _items(raw)
+            sync.commit(times, ids)
 
     def refunds(self, *, since: dt.datetime | str | None = None) -> Iterator[pa.RecordBatch]:
         """Refund transactions as canonical ``PAYMENTS`` rows (negative ``amount``, ``status`` from Shopify).
 
         Refunds are read from the orders they belong to (orders updated since the watermark).
         """
-        sync = Sync(self.state, self._key("refunds"), since)
-        for raw, times, ids in self._pages(
-            "orders", _RAW_ORDERS, sync, {"status": "any", "fields": ORDER_FIELDS}
-        ):
-            if raw.num_rows:
-                yield _refunds(raw)
-                sync.commit(times, ids)
+        for raw, sync, times, ids in self._order_pages("refunds", since):
+            yield _refunds(raw)
+            sync.commit(times, ids)
 
     def customers(self, *, since: dt.datetime | str | None = None) -> Iterator[pa.RecordBatch]:
         """Canonical ``CUSTOMERS`` batches from ``customers.json``."""
-        sync = Sync(self.state, self._key("customers"), since)
-        for raw, times, ids in self._pages("customers", _RAW_CUSTOMERS, sync, {}):
-            if raw.num_rows:
-                name = pc.binary_join_element_wise(
-                    pc.fill_null(raw.column("first_name"), ""), pc.fill_null(raw.column("last_name"), ""), " "
-                )
-                address = raw.column("default_address")
-                yield canonical(
-                    "customers",
-                    {
-                        "customer_id": as_text(raw.column("id")),
-                        "email": raw.column("email"),
-                        "name": pc.utf8_trim_whitespace(name),
-                        "city": field(address, "city"),
-                        "state": field(address, "province_code"),
-                        "postal_code": field(address, "zip"),
-                        "country": field(address, "country_code"),
-                        "created_at": _ts(raw.column("created_at")),
-                    },
-                    source=_SOURCE,
-                    rows=raw.num_rows,
-                )
-                sync.commit(times, ids)
+        for raw, sync, times, ids in self._stream("customers", _RAW_CUSTOMERS, "customers", since, {}):
+            address = raw.column("default_address")
+            yield canonical(
+                "customers",
+                {
+                    "customer_id": as_text(raw.column("id")),
+                    "email": raw.column("email"),
+                    "name": full_name(raw.column("first_name"), raw.column("last_name")),
+                    "city": field(address, "city"),
+                    "state": field(address, "province_code"),
+                    "postal_code": field(address, "zip"),
+                    "country": field(address, "country_code"),
+                    "created_at": _ts(raw.column("created_at")),
+                },
+                source=_SOURCE,
+                rows=raw.num_rows,
+            )
+            sync.commit(times, ids)
 
     def products(self, *, since: dt.datetime | str | None = None) -> Iterator[pa.RecordBatch]:
         """Canonical ``PRODUCTS`` batches from ``products.json`` (price and weight of the first variant)."""
-        sync = Sync(self.state, self._key("products"), since)
-        for raw, times, ids in self._pages("products", _RAW_PRODUCTS, sync, {}):
-            if raw.num_rows:
-                first = pc.list_element(
-                    pc.fill_null(
-                        raw.column("variants"), pa.scalar([None], raw.schema.field("variants").type)
-                    ),
-                    0,
-                )
-                yield canonical(
-                    "products",
-                    {
-                        "product_id": as_text(raw.column("id")),
-                        "name": raw.column("title"),
-                        "category": raw.column("product_type"),
-                        "price": as_money(field(first, "price")),
-                        "weight_g": field(first, "grams"),
-                    },
-                    source=_SOURCE,
-                    rows=raw.num_rows,
-                )
-                sync.commit(times, ids)
+        for raw, sync, times, ids in self._stream("products", _RAW_PRODUCTS, "products", since, {}):
+            first = first_item(raw.column("variants"))
+            yield canonical(
+                "products",
+                {
+                    "product_id": as_text(raw.column("id")),
+                    "name": raw.column("title"),
+                    "category": raw.column("product_type"),
+                    "price": as_money(field(first, "price")),
+                    "weight_g": field(first, "grams"),
+                },
+                source=_SOURCE,
+                rows=raw.num_rows,
+            )
+            sync.commit(times, ids)
 
 
 def _orders(raw: pa.RecordBatch) -> pa.RecordBatch:

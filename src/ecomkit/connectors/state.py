@@ -275,13 +275,38 @@ class SqlState(State):
         try:
             with self._engine.begin() as conn:
                 for key, value in checked.items():
-                    conn.execute(sa.delete(self._table).where(self._table.c.key == key))
-                    if value is not None:
-                        conn.execute(sa.insert(self._table).values(key=key, value=json.dumps(value)))
+                    if value is None:
+                        conn.execute(sa.delete(self._table).where(self._table.c.key == key))
+                    else:
+                        self._upsert(conn, key, json.dumps(value))
         except sa.exc.SQLAlchemyError as exc:
             raise StateError(
                 f"cannot write state keys {sorted(checked)} to table {self._table.name!r}: {type(exc).__name__}"
             ) from exc
+
+    def _upsert(self, conn: Any, key: str, text: str) -> None:
+        """Insert or replace one row atomically, so concurrent writers of a key never collide."""
+        import sqlalchemy as sa
+
+        table = self._table
+        name = conn.dialect.name
+        if name in ("postgresql", "sqlite"):
+            if name == "postgresql":
+                from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+                stmt: Any = pg_insert(table).values(key=key, value=text)
+            else:
+                from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+                stmt = sqlite_insert(table).values(key=key, value=text)
+            conn.execute(stmt.on_conflict_do_update(index_elements=[table.c.key], set_={"value": text}))
+        elif name in ("mysql", "mariadb"):
+            from sqlalchemy.dialects.mysql import insert as mysql_insert
+
+            conn.execute(mysql_insert(table).values(key=key, value=text).on_duplicate_key_update(value=text))
+        else:  # other databases: replace inside the transaction
+            conn.execute(sa.delete(table).where(table.c.key == key))
+            conn.execute(sa.insert(table).values(key=key, value=text))
 
     def keys(self) -> list[str]:
         """Every key, sorted."""

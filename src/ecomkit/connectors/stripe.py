@@ -9,7 +9,12 @@ selected by ``created`` (immutable), so every object arrives exactly once; later
 (a charge being refunded) are not re-read — read ``refunds()`` for those.
 
 Amounts are in the currency's minor unit; they are divided by 10**exponent (0 for zero-decimal
-currencies such as JPY, 3 for BHD, JOD, KWD, OMR, TND, else 2).
+currencies such as JPY, 3 for BHD, JOD, KWD, OMR, TND, else 2). Stripe's special cases
+(https://docs.stripe.com/currencies#special-cases) follow that rule as the API states them: ISK has
+been effectively zero-decimal since April 2023 but stays two-decimal in the API (an amount of 100 is
+one krona, always a multiple of 100); HUF and TWD are treated as zero-decimal only for payouts, and
+charges, refunds and payment intents carry two-decimal amounts; UGX is on Stripe's zero-decimal list.
+Payouts, where these currencies differ, are not read by this source.
 """
 
 from __future__ import annotations
@@ -24,13 +29,23 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ecomkit.connectors._rest import as_text, base_url, canonical, epoch_seconds, field, read_records, utc
+from ecomkit.connectors._rest import (
+    as_text,
+    base_url,
+    canonical,
+    default_policy,
+    epoch_seconds,
+    field,
+    first_item,
+    page_batch,
+    utc,
+)
 from ecomkit.connectors.auth import BearerAuth
 from ecomkit.connectors.http import RestClient
 from ecomkit.connectors.pagination import StripePaginator
 from ecomkit.connectors.state import State, open_state
 from ecomkit.errors import ConfigError, StateError
-from ecomkit.resilience import Breaker, Policy, RateLimit, Retry
+from ecomkit.resilience import Policy
 
 __all__ = ["THREE_DECIMAL", "ZERO_DECIMAL", "Stripe", "minor_to_major"]
 
@@ -64,6 +79,10 @@ THREE_DECIMAL = frozenset({"BHD", "JOD", "KWD", "OMR", "TND"})
 def minor_to_major(amounts: pa.Array, currencies: pa.Array) -> pa.Array:
     """Minor-unit integer amounts to float64 major units by each row's currency exponent.
 
+    Zero-decimal currencies (:data:`ZERO_DECIMAL`, UGX among them) are divided by 1, three-decimal ones
+    (:data:`THREE_DECIMAL`) by 1000, every other currency by 100 — including Stripe's special cases
+    ISK, HUF and TWD, whose charge, refund and payment-intent amounts the API states in two decimals.
+
     Example:
         >>> minor_to_major(pa.array([1999, 500]), pa.array(["usd", "jpy"])).to_pylist()
         [19.99, 500.0]
@@ -84,7 +103,7 @@ _RAW = {
             ("status", pa.string()),
             ("created", pa.int64()),
             ("payment_intent", pa.string()),
-            ("metadata", pa.map_(pa.string(), pa.string())),
+            ("metadata", pa.struct([("order_id", pa.string())])),  # Stripe metadata values are text
             ("payment_method_details", pa.struct([("type", pa.string())])),
         ]
     ),
@@ -158,9 +177,7 @@ class Stripe:
         if "://" in api_key or "." in api_key:
             raise ConfigError("Stripe(api_key=...) looks like a URL; pass the base URL as base_url=")
         root = _root(base_url)
-        self.policy = policy or Policy(
-            retry=Retry(), rate_limit=RateLimit(20, 1.0, name="stripe"), breaker=Breaker(name="stripe")
-        )
+        self.policy = policy or default_policy(20, "stripe")
         self.state = open_state(state)
         self.client = RestClient(f"{root}/v1", auth=BearerAuth(api_key), policy=self.policy, timeout=timeout)
 
@@ -185,18 +202,21 @@ class Stripe:
         if run["starting_after"]:
             params["starting_after"] = run["starting_after"]
         self.state.set(key, {"created_gte": gte, "run": run})
-        for page in self.client.paginate(resource, StripePaginator(limit=100), params=params):
-            if not page.records:
+        for page in self.client.paginate(
+            resource, StripePaginator(limit=100), params=params, schema=_RAW[resource]
+        ):
+            batch = page_batch(page)
+            if not batch.num_rows:
                 continue
-            yield read_records(page.records, _RAW[resource], where=f"stripe {resource} page {page.number}")
-            run = {"lt": run["lt"], "starting_after": page.records[-1]["id"]}
+            yield batch
+            run = {"lt": run["lt"], "starting_after": batch.column("id")[-1].as_py()}
             self.state.set(key, {"created_gte": gte, "run": run})
         self.state.set(key, {"created_gte": run["lt"]})
 
     def charges(self, *, since: dt.datetime | str | None = None) -> Iterator[pa.RecordBatch]:
         """Charges as canonical ``PAYMENTS`` (``order_id`` from ``metadata.order_id`` when set)."""
         for raw in self._list("charges", since):
-            order = pc.list_element(pc.map_lookup(raw.column("metadata"), "order_id", "all"), 0)
+            order = field(raw.column("metadata"), "order_id")
             yield self._payments(
                 raw, method=field(raw.column("payment_method_details"), "type"), order_id=order
             )
@@ -214,9 +234,7 @@ class Stripe:
     def payment_intents(self, *, since: dt.datetime | str | None = None) -> Iterator[pa.RecordBatch]:
         """Payment intents as canonical ``PAYMENTS``."""
         for raw in self._list("payment_intents", since):
-            method = pc.list_element(
-                pc.fill_null(raw.column("payment_method_types"), pa.scalar([None], pa.list_(pa.string()))), 0
-            )
+            method = first_item(raw.column("payment_method_types"))
             yield self._payments(raw, method=method, order_id=pa.nulls(raw.num_rows, pa.string()))
 
     def customers(self, *, since: dt.datetime | str | None = None) -> Iterator[pa.RecordBatch]:

@@ -28,16 +28,19 @@ from ecomkit.connectors._rest import (
     as_text,
     base_url,
     canonical,
+    default_policy,
     explode_items,
     field,
-    read_records,
+    first_item,
+    full_name,
+    page_batch,
 )
 from ecomkit.connectors.auth import WooCommerceAuth
 from ecomkit.connectors.http import RestClient
 from ecomkit.connectors.pagination import PageNumberPaginator
 from ecomkit.connectors.state import State, open_state
 from ecomkit.errors import ConfigError
-from ecomkit.resilience import Breaker, Policy, RateLimit, Retry
+from ecomkit.resilience import Policy
 
 __all__ = ["OrderPage", "WooCommerce"]
 
@@ -132,11 +135,7 @@ class WooCommerce:
         root = base_url(url)
         self.host = httpx.URL(root).host
         self.page_size = page_size
-        self.policy = policy or Policy(
-            retry=Retry(),
-            rate_limit=RateLimit(5, 1.0, name=f"woo:{self.host}"),
-            breaker=Breaker(name=f"woo:{self.host}"),
-        )
+        self.policy = policy or default_policy(5, f"woo:{self.host}")
         self.state = open_state(state)
         self.client = RestClient(
             f"{root}/wp-json/wc/v3",
@@ -173,10 +172,10 @@ class WooCommerce:
                     params["modified_after"] = bound.strftime("%Y-%m-%dT%H:%M:%S")
             else:
                 params["orderby"] = "id"
-            page = self.client.get_page(resource, paginator, params=params, number=page_no)
+            page = self.client.get_page(resource, paginator, params=params, number=page_no, schema=raw_schema)
             if not page.records:
                 return
-            raw = read_records(page.records, raw_schema, where=f"woocommerce {resource} page {page_no}")
+            raw = page_batch(page)
             times, ids = _gmt(raw.column("date_modified_gmt")), as_text(raw.column("id"))
             raw, times, ids = sync.select(raw, times, ids)
             response = httpx.Response(
@@ -213,15 +212,12 @@ class WooCommerce:
         """Canonical ``CUSTOMERS`` batches (``/customers`` has no ``modified_after``: pages by id, filters here)."""
         for raw, sync, times, ids in self._stream("customers", _RAW_CUSTOMERS, "customers", since, False):
             billing = raw.column("billing")
-            name = pc.binary_join_element_wise(
-                pc.fill_null(raw.column("first_name"), ""), pc.fill_null(raw.column("last_name"), ""), " "
-            )
             yield canonical(
                 "customers",
                 {
                     "customer_id": as_text(raw.column("id")),
                     "email": raw.column("email"),
-                    "name": pc.utf8_trim_whitespace(name),
+                    "name": full_name(raw.column("first_name"), raw.column("last_name")),
                     "city": field(billing, "city"),
                     "state": field(billing, "state"),
                     "postal_code": field(billing, "postcode"),
@@ -236,15 +232,7 @@ class WooCommerce:
     def products(self, *, since: dt.datetime | str | None = None) -> Iterator[pa.RecordBatch]:
         """Canonical ``PRODUCTS`` batches."""
         for raw, sync, times, ids in self._stream("products", _RAW_PRODUCTS, "products", since, True):
-            category = field(
-                pc.list_element(
-                    pc.fill_null(
-                        raw.column("categories"), pa.scalar([None], raw.schema.field("categories").type)
-                    ),
-                    0,
-                ),
-                "name",
-            )
+            category = field(first_item(raw.column("categories")), "name")
             yield canonical(
                 "products",
                 {

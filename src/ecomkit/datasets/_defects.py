@@ -75,6 +75,7 @@ def pick_orders(
     has_item_defect: _Array,
     can_advance: _Array,
     *,
+    price_missing: _Array | None = None,
     exact_duplicates: int,
     late_updates: int,
     missing_customer: int,
@@ -90,11 +91,17 @@ def pick_orders(
     clean = clean[~is_late[clean]]
     duplicates = clean[:exact_duplicates]
     rest = np.concatenate([clean[exact_duplicates:], dirty])
-    cut = np.cumsum([missing_customer, unknown_status, total_mismatch])
+    # A wrong total is only visible where the items' total is known: never in an order missing a price.
+    checkable = rest if price_missing is None else rest[~price_missing[rest]]
+    mismatch = checkable[:total_mismatch]
+    taken = np.zeros(len(has_item_defect), dtype=bool)
+    taken[mismatch] = True
+    rest = rest[~taken[rest]]
+    cut = np.cumsum([missing_customer, unknown_status])
     return OrderPicks(
         exact_duplicates=np.sort(duplicates),
         late_updates=np.sort(late),
         missing_customer=np.sort(rest[: cut[0]]),
         unknown_status=np.sort(rest[cut[0] : cut[1]]),
-        total_mismatch=np.sort(rest[cut[1] : cut[2]]),
+        total_mismatch=np.sort(mismatch),
     )

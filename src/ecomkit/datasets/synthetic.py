@@ -341,13 +341,15 @@ def _assemble(
         rng,
         has_item_defect,
         _NEXT_STATUS[status] >= 0,
+        price_missing=np.isin(np.arange(n), item_order[item_picks.missing_price]),
         exact_duplicates=_count(rates.orders_exact_duplicates, n),
         late_updates=_count(rates.orders_late_updates, n),
         missing_customer=_count(rates.orders_missing_customer, n),
         unknown_status=_count(rates.orders_unknown_status, n),
         total_mismatch=_count(rates.orders_total_mismatch, n),
     )
-    line_value = np.where(price_null, 0.0, quantity * unit_price)
+    # A missing price hides a value the order total still includes, as in a real order feed.
+    line_value = quantity * unit_price
     total = np.round(_per_order(item_order, line_value, n) + _per_order(item_order, freight, n), 2)
     wrong = order_picks.total_mismatch
     off = np.round(np.maximum(1.5, np.abs(total[wrong]) * rng.uniform(0.05, 0.3, len(wrong))), 2)

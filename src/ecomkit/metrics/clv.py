@@ -8,7 +8,7 @@ import pyarrow as pa
 from ecomkit._arrow import TableLike, to_table
 from ecomkit.errors import ConfigError
 from ecomkit.metrics.btyd import BetaGeo, GammaGamma, ParetoNBD
-from ecomkit.metrics.btyd._base import check_rft, columns
+from ecomkit.metrics.btyd._base import summary_rft
 from ecomkit.metrics.customers import DAYS_PER_MONTH
 from ecomkit.metrics.rfm import _UNIT_DAYS, Freq
 
@@ -75,8 +75,7 @@ def lifetime_value(
     if not days_per_month > 0:
         raise ConfigError(f"days_per_month must be > 0; got {days_per_month!r}")
     table = to_table(summary, name="summary")
-    x, tx, T = columns(table, [frequency_col, recency_col, T_col])
-    check_rft(x, tx, T)
+    x, tx, T = summary_rft(table, frequency_col, recency_col, T_col)
     spend = np.asarray(
         spend_model.conditional_expected_spend(table, frequency_col=frequency_col, monetary_col=monetary_col)
     )

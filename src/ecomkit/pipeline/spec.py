@@ -15,7 +15,7 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover - Python 3.10
     import tomli as tomllib
 
-__all__ = ["PipelineSpec", "SourceSpec", "TargetSpec"]
+__all__ = ["LoadMode", "PipelineSpec", "SourceKind", "SourceSpec", "TargetSpec"]
 
 SourceKind = Literal["synthetic", "olist"]
 LoadMode = Literal["append", "replace", "upsert"]

@@ -154,27 +154,72 @@ def _orders_with_totals(orders: pa.Table, items: pa.Table) -> pa.Table:
     )
 
 
+def _reconstruct_prices(items: pa.Table, orders: pa.Table) -> pa.Table:
+    """Fill a missing ``unit_price`` from the order's own total where that determines it exactly.
+
+    When exactly one line of an order lacks its price and the order's ``total_amount`` is known, that line's
+    value is the total minus the order's freight and its other lines; its unit price is that value divided by
+    its quantity. Other missing prices are left for :func:`ecomkit.cleaning.impute`.
+    """
+    missing = pc.is_null(items.column("unit_price"))
+    if not pc.any(missing).as_py():
+        return items
+    per_order = (
+        items.append_column("line_value", pc.multiply(items.column("quantity"), items.column("unit_price")))
+        .append_column("price_missing", pc.cast(missing, pa.int64()))
+        .group_by("order_id")
+        .aggregate([("line_value", "sum"), ("freight", "sum"), ("price_missing", "sum")])
+    )
+    per_order = per_order.filter(pc.equal(per_order.column("price_missing_sum"), 1))
+    per_order = per_order.join(orders.select(["order_id", "total_amount"]), "order_id", join_type="inner")
+    known = pc.fill_null(per_order.column("line_value_sum"), 0.0)
+    rest = pc.subtract(pc.subtract(per_order.column("total_amount"), known), per_order.column("freight_sum"))
+    derived = pa.table({"order_id": per_order.column("order_id"), "_derived_value": rest})
+    indexed = items.append_column("_row", pa.array(range(items.num_rows), pa.int64()))
+    joined = indexed.join(derived, "order_id", join_type="left outer").sort_by("_row")
+    price = pc.if_else(
+        pc.and_(missing, pc.greater(joined.column("quantity"), 0)),
+        pc.divide(joined.column("_derived_value"), pc.cast(joined.column("quantity"), pa.float64())),
+        items.column("unit_price"),
+    )
+    return items.set_column(items.schema.get_field_index("unit_price"), "unit_price", price)
+
+
 def clean(spec: PipelineSpec) -> StageResult:
     """De-duplicate, validate and impute (``work/clean/`` and ``work/quarantine/``).
 
-    Orders keep the latest version per ``order_id`` (late-arriving updates win by ``updated_at``); order
-    lines are de-duplicated on ``(order_id, line_number)``; rows that break an error rule are quarantined
-    with the rule and the reason (a line whose order is quarantined goes with it); missing unit prices are
-    imputed with the product's median price.
+    * Orders keep the latest version per ``order_id`` (late-arriving updates win by ``updated_at``); order
+      lines are de-duplicated on ``(order_id, line_number)``.
+    * Lines that break :data:`ITEM_RULES` are quarantined with the rule and the reason, and so is the
+      order they belong to (rule ``lines_valid``): an order with a negative quantity or price cannot be
+      trusted as a whole. Orders that break :data:`ORDER_RULES` are quarantined, and their lines with
+      them (rule ``references(order_id)``): the warehouse never holds orphan lines.
+    * A missing unit price is reconstructed from the order's total where exactly one line lacks it;
+      what remains is imputed with the product's median price (the global median where the product has
+      no priced line).
     """
     started = time.perf_counter()
     orders = cleaning.dedupe(
         _read(spec, "raw", "orders"), list(ORDER_KEY), keep="last", order_by="updated_at"
     )
     items = cleaning.dedupe(_read(spec, "raw", "order_items"), list(ITEM_KEY))
-    checked_orders = cleaning.validate(_orders_with_totals(orders, items), list(ORDER_RULES))
-    # A line whose order was quarantined is quarantined with it: the warehouse never holds orphan lines.
+    line_check = cleaning.validate(items, list(ITEM_RULES))
+    bad_orders = pc.unique(line_check.invalid.column("order_id"))
+    lines_valid = rules.custom(
+        "lines_valid",
+        lambda t: pc.invert(pc.is_in(t.column("order_id"), value_set=bad_orders)),
+        columns=["order_id"],
+        dimension="consistency",
+    )
+    checked_orders = cleaning.validate(_orders_with_totals(orders, items), [*ORDER_RULES, lines_valid])
     of_valid_order = rules.references(
         "order_id", checked_orders.valid.select(["order_id"]), "order_id", other_name="clean orders"
     )
     checked_items = cleaning.validate(items, [*ITEM_RULES, of_valid_order])
-    clean_items = cleaning.impute(checked_items.valid, {"unit_price": "median"}, by="product_id")
     clean_orders = checked_orders.valid.drop_columns(["product_total", "freight_total"])
+    clean_items = cleaning.impute(
+        _reconstruct_prices(checked_items.valid, clean_orders), {"unit_price": "median"}, by="product_id"
+    )
     tables = {
         "orders": clean_orders,
         "order_items": clean_items,
@@ -215,6 +260,16 @@ def _found(report: quality.QualityReport, measure: str, what: str) -> int:
     return report.rule_failures.get(what, 0)
 
 
+def _profiles(orders: pa.Table, totals_items: pa.Table, items: pa.Table) -> dict[str, quality.QualityReport]:
+    """The profiles of ``orders`` (joined with the totals of ``totals_items``) and of ``items``."""
+    return {
+        "orders": quality.profile(
+            _orders_with_totals(orders, totals_items), rules=ORDER_RULES, keys=ORDER_KEY
+        ),
+        "order_items": quality.profile(items, rules=ITEM_RULES, keys=ITEM_KEY),
+    }
+
+
 def quality_stage(spec: PipelineSpec) -> StageResult:
     """Profile the incoming and the cleaned data, write ``quality.html``/``quality.json``, apply the gate.
 
@@ -228,23 +283,9 @@ def quality_stage(spec: PipelineSpec) -> StageResult:
     started = time.perf_counter()
     raw_items = _read(spec, "raw", "order_items")
     deduped_items = cleaning.dedupe(raw_items, list(ITEM_KEY))
-    before = {
-        "orders": quality.profile(
-            _orders_with_totals(_read(spec, "raw", "orders"), deduped_items),
-            rules=ORDER_RULES,
-            keys=ORDER_KEY,
-        ),
-        "order_items": quality.profile(raw_items, rules=ITEM_RULES, keys=ITEM_KEY),
-    }
+    before = _profiles(_read(spec, "raw", "orders"), deduped_items, raw_items)
     clean_items = _read(spec, "clean", "order_items")
-    after = {
-        "orders": quality.profile(
-            _orders_with_totals(_read(spec, "clean", "orders"), clean_items),
-            rules=ORDER_RULES,
-            keys=ORDER_KEY,
-        ),
-        "order_items": quality.profile(clean_items, rules=ITEM_RULES, keys=ITEM_KEY),
-    }
+    after = _profiles(_read(spec, "clean", "orders"), clean_items, clean_items)
     manifest = json.loads((spec.out_path / "work" / "raw" / "manifest.json").read_text())
     defects = {
         name: (int(manifest[name]), _found(before[table], measure, what))

@@ -1,4 +1,4 @@
-"""Data-quality profiles and scores, JSON and a self-contained HTML dashboard, before/after comparison.
+"""Data-quality profiles and scores, JSON and self-contained HTML pages, before/after comparison, dashboards.
 
 Example:
     >>> import pyarrow as pa
@@ -12,6 +12,8 @@ Example:
 from __future__ import annotations
 
 from ecomkit.quality.compare import Comparison, compare
+from ecomkit.quality.dashboard import dashboard, write_dashboard
+from ecomkit.quality.export import field_table, rule_table, write_csv
 from ecomkit.quality.profile import FieldProfile, QualityReport, merge, profile
 from ecomkit.quality.scores import DEFAULT_WEIGHTS, DIMENSIONS
 
@@ -22,6 +24,11 @@ __all__ = [
     "FieldProfile",
     "QualityReport",
     "compare",
+    "dashboard",
+    "field_table",
     "merge",
     "profile",
+    "rule_table",
+    "write_csv",
+    "write_dashboard",
 ]

@@ -10,7 +10,16 @@ import pyarrow as pa
 from ecomkit.errors import LoadError
 from ecomkit.warehouse._types import family, quote_ident
 
-__all__ = ["ColumnInfo", "Outcome", "check_columns", "create_table_sql", "insert_select", "upsert_sql"]
+__all__ = [
+    "ColumnInfo",
+    "Outcome",
+    "check_columns",
+    "create_table_sql",
+    "ensure_table",
+    "insert_select",
+    "keep_last_sql",
+    "upsert_sql",
+]
 
 TypeMapper = Callable[[pa.DataType], "str | None"]
 
@@ -46,6 +55,38 @@ def create_table_sql(name: str, schema: pa.Schema, key: Sequence[str], mapper: T
     if key:
         lines.append(f"PRIMARY KEY ({', '.join(quote_ident(k) for k in key)})")
     return f"CREATE TABLE IF NOT EXISTS {quote_ident(name)} ({', '.join(lines)})"
+
+
+def ensure_table(
+    name: str,
+    schema: pa.Schema,
+    key: Sequence[str],
+    mapper: TypeMapper,
+    *,
+    create: bool,
+    add_columns: bool,
+    columns_of: Callable[[str], list[ColumnInfo] | None],
+    execute: Callable[[str], object],
+) -> bool:
+    """Create table ``name`` when it is missing (if ``create``), then check or add its columns.
+
+    PostgreSQL does the same in its own loader, under a lock against concurrent creation.
+
+    Returns:
+        Whether the table was created.
+    """
+    existing = columns_of(name)
+    created = False
+    if existing is None:
+        if not create:
+            raise LoadError(f"table {name!r} does not exist (pass create=True to create it)")
+        execute(create_table_sql(name, schema, key, mapper))
+        created = True
+        existing = columns_of(name)
+        assert existing is not None
+    for alter in check_columns(name, schema, existing, mapper, add_columns=add_columns):
+        execute(alter)
+    return created
 
 
 def check_columns(
@@ -124,3 +165,9 @@ def upsert_sql(table: str, columns: Sequence[str], key: Sequence[str], source: s
         f"WHERE NOT EXISTS (SELECT 1 FROM {target} AS t WHERE {match})"
     )
     return update, insert
+
+
+def keep_last_sql(stage: str, key: Sequence[str]) -> str:
+    """Delete from a staging table (with ``rowid``) all but the last row of each key: later rows win."""
+    keys = ", ".join(quote_ident(k) for k in key)
+    return f"DELETE FROM {stage} WHERE rowid NOT IN (SELECT max(rowid) FROM {stage} GROUP BY {keys})"

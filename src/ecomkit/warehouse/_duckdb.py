@@ -14,13 +14,12 @@ from typing import Any
 
 import pyarrow as pa
 
-from ecomkit.errors import LoadError
 from ecomkit.warehouse._common import (
     ColumnInfo,
     Outcome,
-    check_columns,
-    create_table_sql,
+    ensure_table,
     insert_select,
+    keep_last_sql,
     upsert_sql,
 )
 from ecomkit.warehouse._types import duckdb_type, quote_ident
@@ -112,28 +111,26 @@ def _load(
     create: bool,
     add_columns: bool,
 ) -> Outcome:
-    existing = _columns(con, name)
-    created = False
-    if existing is None:
-        if not create:
-            raise LoadError(f"table {name!r} does not exist (pass create=True to create it)")
-        con.execute(create_table_sql(name, schema, key, duckdb_type))
-        created = True
-        existing = _columns(con, name)
-        assert existing is not None
-    for alter in check_columns(name, schema, existing, duckdb_type, add_columns=add_columns):
-        con.execute(alter)
+    created = ensure_table(
+        name,
+        schema,
+        key,
+        duckdb_type,
+        create=create,
+        add_columns=add_columns,
+        columns_of=lambda table: _columns(con, table),
+        execute=con.execute,
+    )
     columns = schema.names
     if mode == "replace":
         con.execute(f"DELETE FROM {quote_ident(name)}")
     if mode != "upsert":
         return Outcome(_count(con, insert_select(name, columns, quote_ident(view))), 0, created)
     stage = quote_ident(f"{view}_stage")
-    keys = ", ".join(quote_ident(k) for k in key)
     cols = ", ".join(quote_ident(c) for c in columns)
     # Later rows of the batch win over earlier ones with the same key (insertion order is preserved).
     con.execute(f"CREATE TEMP TABLE {stage} AS SELECT {cols} FROM {quote_ident(view)}")
-    con.execute(f"DELETE FROM {stage} WHERE rowid NOT IN (SELECT max(rowid) FROM {stage} GROUP BY {keys})")
+    con.execute(keep_last_sql(stage, key))
     update, insert = upsert_sql(name, columns, key, stage)
     updated = _count(con, update) if update else 0
     inserted = _count(con, insert)

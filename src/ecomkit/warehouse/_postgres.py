@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import pyarrow as pa
+import pyarrow.compute as pc
 from sqlalchemy.engine import Engine
 
 from ecomkit._sql import adbc_uri
@@ -99,6 +100,33 @@ def _scalar(cur: Any, sql: str) -> int:
     return int(row[0]) if row and row[0] is not None else 0
 
 
+def _without_nul(source: pa.RecordBatchReader) -> pa.RecordBatchReader:
+    """Pass ``source`` through, raising :class:`LoadError` on a NUL character in a text column.
+
+    PostgreSQL text cannot hold U+0000; caught here, the error names the column instead of surfacing as
+    an encoding error from COPY. Only text columns are scanned (one vectorized pass each).
+    """
+    text = [
+        i
+        for i, f in enumerate(source.schema)
+        if pa.types.is_string(f.type) or pa.types.is_large_string(f.type)
+    ]
+    if not text:
+        return source
+
+    def batches() -> Any:
+        for batch in source:
+            for i in text:
+                if pc.any(pc.match_substring(batch.column(i), "\x00")).as_py():
+                    raise LoadError(
+                        f"column {source.schema.field(i).name!r} holds a NUL character (\\x00), which "
+                        "PostgreSQL text cannot store; strip it (pyarrow.compute.replace_substring) first"
+                    )
+            yield batch
+
+    return pa.RecordBatchReader.from_batches(source.schema, batches())
+
+
 def load_postgres(
     source: pa.RecordBatchReader,
     engine: Engine,
@@ -110,6 +138,7 @@ def load_postgres(
     add_columns: bool,
 ) -> Outcome:
     """Load ``source`` into ``name`` (see :func:`ecomkit.warehouse.load`)."""
+    source = _without_nul(source)
     conn = _connect(engine)
     try:
         cur = conn.cursor()

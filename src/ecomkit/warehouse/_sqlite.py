@@ -16,13 +16,12 @@ import pyarrow.compute as pc
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
-from ecomkit.errors import LoadError
 from ecomkit.warehouse._common import (
     ColumnInfo,
     Outcome,
-    check_columns,
-    create_table_sql,
+    ensure_table,
     insert_select,
+    keep_last_sql,
     upsert_sql,
 )
 from ecomkit.warehouse._types import normalize_type, quote_ident, sqlite_type
@@ -88,17 +87,16 @@ def _load(
     add_columns: bool,
 ) -> Outcome:
     schema = source.schema
-    existing = _columns(conn, name)
-    created = False
-    if existing is None:
-        if not create:
-            raise LoadError(f"table {name!r} does not exist (pass create=True to create it)")
-        conn.exec_driver_sql(create_table_sql(name, schema, key, sqlite_type))
-        created = True
-        existing = _columns(conn, name)
-        assert existing is not None
-    for alter in check_columns(name, schema, existing, sqlite_type, add_columns=add_columns):
-        conn.exec_driver_sql(alter)
+    created = ensure_table(
+        name,
+        schema,
+        key,
+        sqlite_type,
+        create=create,
+        add_columns=add_columns,
+        columns_of=lambda table: _columns(conn, table),
+        execute=conn.exec_driver_sql,
+    )
     columns = schema.names
     stage_name = f"_ecomkit_stage_{uuid.uuid4().hex[:16]}"
     conn.exec_driver_sql(
@@ -117,10 +115,7 @@ def _load(
         inserted = conn.exec_driver_sql(insert_select(name, columns, staged)).rowcount
         conn.exec_driver_sql(f"DROP TABLE {staged}")
         return Outcome(int(inserted), 0, created)
-    keys = ", ".join(quote_ident(k) for k in key)
-    conn.exec_driver_sql(
-        f"DELETE FROM {staged} WHERE rowid NOT IN (SELECT max(rowid) FROM {staged} GROUP BY {keys})"
-    )
+    conn.exec_driver_sql(keep_last_sql(staged, key))
     update, insert = upsert_sql(name, columns, key, staged)
     updated = conn.exec_driver_sql(update).rowcount if update else 0
     inserted = conn.exec_driver_sql(insert).rowcount

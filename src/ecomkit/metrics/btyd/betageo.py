@@ -15,14 +15,14 @@ from ecomkit._arrow import TableLike
 from ecomkit.errors import ConfigError
 from ecomkit.metrics.btyd._base import (
     FloatArray,
+    Grouped,
     TransactionModel,
     as_array,
-    check_penalizer,
-    check_repeaters,
-    check_rft,
-    columns,
-    compress,
+    check_positive,
+    dot,
     fit_log_params,
+    summary_rft,
+    transaction_fit_data,
 )
 
 __all__ = ["BetaGeo"]
@@ -47,7 +47,7 @@ class BetaGeo(TransactionModel):
     Example:
         >>> model = BetaGeo(r=0.243, alpha=4.414, a=0.793, b=2.426)
         >>> round(float(model.expected_purchases(39.0)[0].as_py()), 3)
-        1.195
+        1.197
     """
 
     r: float
@@ -59,10 +59,7 @@ class BetaGeo(TransactionModel):
     penalizer: float = 0.0
 
     def __post_init__(self) -> None:
-        for name in ("r", "alpha", "a", "b"):
-            value = getattr(self, name)
-            if not (math.isfinite(value) and value > 0):
-                raise ConfigError(f"BetaGeo.{name} must be a finite number > 0; got {value!r}")
+        check_positive(self, ("r", "alpha", "a", "b"))
 
     @property
     def params(self) -> Mapping[str, float]:
@@ -82,9 +79,10 @@ class BetaGeo(TransactionModel):
         """Fit by maximum likelihood to an RFM summary (``include_first=False``).
 
         The negative mean log-likelihood plus ``penalizer × Σ θ²`` is minimised over log-parameters
-        with L-BFGS-B and the analytic gradient. As in lifetimes, time is first rescaled so that the
-        largest ``T`` is 1 (the penalty applies to ``alpha`` in those units) and identical customers are
-        counted once with a weight, so the cost grows with distinct (frequency, recency, T) triples.
+        with BFGS and the analytic gradient. As in lifetimes, time is first rescaled so that the
+        largest ``T`` is 1 (the penalty applies to ``alpha`` in those units). Identical customers are
+        counted once with a weight, and terms of one variable (x, t_x or T) are computed once per
+        distinct value, so the cost grows with distinct (frequency, recency, T) triples.
 
         Args:
             summary: one row per customer with frequency, recency and T.
@@ -107,35 +105,27 @@ class BetaGeo(TransactionModel):
             >>> sorted(BetaGeo.fit(summary, penalizer=0.01).params)
             ['a', 'alpha', 'b', 'r']
         """
-        check_penalizer(penalizer)
-        x, tx, T = columns(summary, [frequency_col, recency_col, T_col])
-        check_rft(x, tx, T)
-        if not len(x):
-            raise ConfigError("cannot fit BetaGeo to an empty summary")
-        check_repeaters(x, "BetaGeo")
-        scale = 1.0 / T.max() if T.max() > 0 else 1.0
-        (xs, txs, Ts), weight = compress(x, tx * scale, T * scale)
-        total = weight.sum()
-
-        def objective(log_theta: FloatArray) -> tuple[float, FloatArray]:
-            theta = np.exp(log_theta)
-            ll, grad = _loglik(theta, xs, txs, Ts, gradient=True)
-            value = -float(weight @ ll) / total + penalizer * float(theta @ theta)
-            dtheta = -(grad @ weight) / total + 2 * penalizer * theta
-            return value, dtheta * theta
-
+        n_customers, scale, grouped = transaction_fit_data(
+            "BetaGeo",
+            summary,
+            penalizer=penalizer,
+            frequency_col=frequency_col,
+            recency_col=recency_col,
+            T_col=T_col,
+        )
+        objective = _Objective(grouped, scale, penalizer)
         log_theta = fit_log_params("BetaGeo", objective, np.zeros(4), analytic_gradient=True)
         r, alpha_scaled, a, b = np.exp(log_theta)
         params = np.array([r, alpha_scaled / scale, a, b])
-        (xo, txo, To), wo = compress(x, tx, T)
-        ll_total = float(wo @ _loglik(params, xo, txo, To, gradient=False)[0])
+        xo, txo, To = (v[c] for v, c in zip(grouped.values, grouped.codes, strict=True))
+        ll_total = dot(grouped.weight, _loglik(params, xo, txo, To, gradient=False)[0])
         return cls(
             r=float(r),
             alpha=float(alpha_scaled / scale),
             a=float(a),
             b=float(b),
             log_likelihood=ll_total,
-            n_customers=len(x),
+            n_customers=n_customers,
             penalizer=float(penalizer),
         )
 
@@ -148,8 +138,7 @@ class BetaGeo(TransactionModel):
         T_col: str = "T",
     ) -> float:
         """The total log-likelihood of ``summary`` under this model's parameters."""
-        x, tx, T = columns(summary, [frequency_col, recency_col, T_col])
-        check_rft(x, tx, T)
+        x, tx, T = summary_rft(summary, frequency_col, recency_col, T_col)
         return float(_loglik(self._theta, x, tx, T, gradient=False)[0].sum())
 
     @property
@@ -217,6 +206,74 @@ class BetaGeo(TransactionModel):
         self, x: FloatArray, tx: FloatArray, T: FloatArray, t: FloatArray
     ) -> FloatArray:
         return _expected(self._theta, x, tx, T, t=t) * _p_alive(self._theta, x, tx, T)
+
+
+class _Objective:
+    """The penalised negative mean log-likelihood and its gradient over log-parameters, for the fit.
+
+    It is the sum of :func:`_loglik` over the grouped customers, rearranged so that only the mixture
+    term touches every distinct (x, t_x, T) row: with ``d = log a - log(b+x-1) + (r+x)·(log(α+T) -
+    log(α+t_x))``, a repeat buyer's log-likelihood is ``A(x) - (r+x)·log(α+T) + log(1 + e^d)``, where
+    ``A(x)`` (the gamma and beta functions) is evaluated once per distinct x and the ``log(α+T)``
+    sum once per distinct T.
+    """
+
+    def __init__(self, grouped: Grouped, scale: float, penalizer: float) -> None:
+        (self.xv, txv, Tv), (ix, itx, iT), w = grouped.values, grouped.codes, grouped.weight
+        self.txv, self.Tv = txv * scale, Tv * scale
+        self.penalizer = penalizer
+        self.total = float(w.sum())
+        self.w_x = grouped.totals(0)  # customers per distinct x
+        self.w_T = grouped.totals(2)  # customers per distinct T
+        self.wx_T = grouped.totals(2, w * self.xv[ix])  # Σ x per distinct T
+        repeat = self.xv[ix] > 0
+        self.ix, self.itx, self.iT = ix[repeat], itx[repeat], iT[repeat]
+        self.w = w[repeat]
+        self.x = self.xv[self.ix]
+        self.xv_repeat = np.flatnonzero(self.xv > 0)
+
+    def __call__(self, log_theta: FloatArray) -> tuple[float, FloatArray]:
+        theta = np.exp(log_theta)
+        r, alpha, a, b = theta
+        xv, w_x = self.xv, self.w_x
+        log_at, log_atx = np.log(alpha + self.Tv), np.log(alpha + self.txv)
+        inv_at, inv_atx = 1 / (alpha + self.Tv), 1 / (alpha + self.txv)
+        # once per distinct x
+        head = (
+            special.gammaln(r + xv)
+            + special.gammaln(b + xv)
+            - special.gammaln(a + b + xv)
+            + (special.gammaln(a + b) - special.gammaln(r) - special.gammaln(b) + r * np.log(alpha))
+        )
+        dig_rx, dig_bx, dig_abx = (
+            special.digamma(r + xv),
+            special.digamma(b + xv),
+            special.digamma(a + b + xv),
+        )
+        dig_ab = special.digamma(a + b)
+        lb, inv_bx1 = np.zeros(len(xv)), np.zeros(len(xv))
+        lb[self.xv_repeat] = np.log(b + xv[self.xv_repeat] - 1)
+        inv_bx1[self.xv_repeat] = 1 / (b + xv[self.xv_repeat] - 1)
+        # once per distinct T: -(r+x)·log(α+T) summed over everyone
+        ll = dot(w_x, head) - dot((r * self.w_T + self.wx_T), log_at)
+        g_r = dot(w_x, (dig_rx - special.digamma(r) + np.log(alpha))) - dot(self.w_T, log_at)
+        g_alpha = self.total * r / alpha - dot((r * self.w_T + self.wx_T), inv_at)
+        g_a = dot(w_x, (dig_ab - dig_abx))
+        g_b = dot(w_x, (dig_ab + dig_bx - special.digamma(b) - dig_abx))
+        # once per distinct repeat-buyer row: the mixture log(1 + e^d)
+        rx = r + self.x
+        gap = log_at[self.iT] - log_atx[self.itx]
+        d = (np.log(a) - lb[self.ix]) + rx * gap
+        ll += dot(self.w, np.logaddexp(0.0, d))
+        ws = self.w * special.expit(d)
+        g_r += dot(ws, gap)
+        g_alpha += dot(ws, (rx * (inv_at[self.iT] - inv_atx[self.itx])))
+        g_a += float(ws.sum()) / a
+        g_b -= dot(np.bincount(self.ix, weights=ws, minlength=len(xv)), inv_bx1)
+        grad = np.array([g_r, g_alpha, g_a, g_b])
+        value = -ll / self.total + self.penalizer * dot(theta, theta)
+        dtheta = -grad / self.total + 2 * self.penalizer * theta
+        return value, dtheta * theta
 
 
 def _loglik(

@@ -13,7 +13,15 @@ from scipy import special
 
 from ecomkit._arrow import TableLike
 from ecomkit.errors import ConfigError
-from ecomkit.metrics.btyd._base import FloatArray, check_penalizer, columns, compress, fit_log_params
+from ecomkit.metrics.btyd._base import (
+    FloatArray,
+    check_penalizer,
+    check_positive,
+    columns,
+    distinct,
+    dot,
+    fit_log_params,
+)
 
 __all__ = ["GammaGamma"]
 
@@ -42,10 +50,7 @@ class GammaGamma:
     penalizer: float = 0.0
 
     def __post_init__(self) -> None:
-        for name in ("p", "q", "v"):
-            value = getattr(self, name)
-            if not (math.isfinite(value) and value > 0):
-                raise ConfigError(f"GammaGamma.{name} must be a finite number > 0; got {value!r}")
+        check_positive(self, ("p", "q", "v"))
 
     @property
     def params(self) -> Mapping[str, float]:
@@ -87,36 +92,25 @@ class GammaGamma:
             4
         """
         check_penalizer(penalizer)
-        x, m = columns(summary, [frequency_col, monetary_col])
-        keep = (x > 0) & (m > 0)
-        if not keep.any():
+        x, m = _spenders(summary, frequency_col, monetary_col)
+        if not len(x):
             raise ConfigError(
                 f"GammaGamma needs customers with {frequency_col} > 0 and {monetary_col} > 0; found none"
             )
-        (xs, ms), weight = compress(x[keep], m[keep])
-        total = weight.sum()
-
-        def objective(log_theta: FloatArray) -> tuple[float, FloatArray]:
-            theta = np.exp(log_theta)
-            ll, grad = _loglik(theta, xs, ms, gradient=True)
-            value = -float(weight @ ll) / total + penalizer * float(theta @ theta)
-            dtheta = -(grad @ weight) / total + 2 * penalizer * theta
-            return value, dtheta * theta
-
+        objective = _Objective(x, m, penalizer)
         log_theta = fit_log_params("GammaGamma", objective, np.zeros(3), analytic_gradient=True, limit=None)
         theta = np.exp(log_theta)
-        ll_total = float(weight @ _loglik(theta, xs, ms, gradient=False)[0])
+        ll_total = float(_loglik(theta, x, m, gradient=False)[0].sum())
         p, q, v = (float(value) for value in theta)
-        return cls(p=p, q=q, v=v, log_likelihood=ll_total, n_customers=int(keep.sum()), penalizer=penalizer)
+        return cls(p=p, q=q, v=v, log_likelihood=ll_total, n_customers=len(x), penalizer=penalizer)
 
     def log_likelihood_of(
         self, summary: TableLike, *, frequency_col: str = "frequency", monetary_col: str = "monetary_value"
     ) -> float:
         """The total log-likelihood of the repeat customers of ``summary`` under these parameters."""
-        x, m = columns(summary, [frequency_col, monetary_col])
-        keep = (x > 0) & (m > 0)
+        x, m = _spenders(summary, frequency_col, monetary_col)
         theta = np.array([self.p, self.q, self.v])
-        return float(_loglik(theta, x[keep], m[keep], gradient=False)[0].sum())
+        return float(_loglik(theta, x, m, gradient=False)[0].sum())
 
     @property
     def mean_spend(self) -> float:
@@ -147,6 +141,60 @@ class GammaGamma:
         x, m = columns(summary, [frequency_col, monetary_col])
         m = np.where(x > 0, m, 0.0)
         return pa.array(self.p * (self.v + x * m) / (self.p * x + self.q - 1), pa.float64())
+
+
+def _spenders(summary: TableLike, frequency_col: str, monetary_col: str) -> tuple[FloatArray, FloatArray]:
+    """Frequency and monetary value of the customers that tell about spend (both > 0)."""
+    x, m = columns(summary, [frequency_col, monetary_col])
+    keep = (x > 0) & (m > 0)
+    return x[keep], m[keep]
+
+
+class _Objective:
+    """The penalised negative mean log-likelihood over log-parameters, and its gradient, for the fit.
+
+    The gamma functions depend on a customer's ``x`` only and are evaluated once per distinct ``x``;
+    ``log m`` and ``log x`` do not depend on the parameters and are summed once. Only
+    ``log(v + x·m)`` is computed per customer and evaluation.
+    """
+
+    def __init__(self, x: FloatArray, m: FloatArray, penalizer: float) -> None:
+        self.x, self.m, self.penalizer = x, m, penalizer
+        self.xv, ix = distinct(x)
+        self.w_x = np.bincount(ix, minlength=len(self.xv)).astype(np.float64)
+        self.n = float(len(x))
+        log_m = np.log(m)
+        self.sum_x_log_m, self.sum_log_m = dot(x, log_m), float(log_m.sum())
+        self.log_xv = np.log(self.xv)
+
+    def __call__(self, log_theta: FloatArray) -> tuple[float, FloatArray]:
+        theta = np.exp(log_theta)
+        p, q, v = theta
+        pxv = p * self.xv
+        head = special.gammaln(pxv + q) - special.gammaln(pxv) + pxv * self.log_xv
+        dig = special.digamma(pxv + q)
+        spread = v + self.x * self.m
+        log_spread, inv_spread = np.log(spread), 1 / spread
+        x_log_spread = dot(self.x, log_spread)
+        sum_log_spread = float(log_spread.sum())
+        ll = (
+            dot(self.w_x, head)
+            + self.n * (q * np.log(v) - special.gammaln(q))
+            + p * self.sum_x_log_m
+            - self.sum_log_m
+            - p * x_log_spread
+            - q * sum_log_spread
+        )
+        d_p = (
+            dot(self.w_x, self.xv * (dig - special.digamma(pxv) + self.log_xv))
+            + self.sum_x_log_m
+            - x_log_spread
+        )
+        d_q = dot(self.w_x, dig) - self.n * special.digamma(q) + self.n * np.log(v) - sum_log_spread
+        d_v = self.n * q / v - p * dot(self.x, inv_spread) - q * float(inv_spread.sum())
+        value = -ll / self.n + self.penalizer * dot(theta, theta)
+        dtheta = -np.array([d_p, d_q, d_v]) / self.n + 2 * self.penalizer * theta
+        return value, dtheta * theta
 
 
 def _loglik(

@@ -2,8 +2,8 @@
 
 Also times an upsert of N rows onto N existing rows. Run from the repository root:
 
-    PYTHONPATH=src python benchmarks/load_postgres.py            # 1,000,000 rows
-    PYTHONPATH=src python benchmarks/load_postgres.py --quick    # 100,000 rows
+    PYTHONPATH=src python benchmarks/load.py            # 1,000,000 rows
+    PYTHONPATH=src python benchmarks/load.py --quick    # 100,000 rows
 
 pandas.to_sql (method="multi", chunks of 1,000 rows, through SQLAlchemy/psycopg) runs on
 ``--pandas-rows`` rows (default 100,000) and its time is scaled linearly to N, because the full run

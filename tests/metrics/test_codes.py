@@ -1,0 +1,72 @@
+from __future__ import annotations
+
+import numpy as np
+import pyarrow as pa
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from ecomkit.metrics._codes import customer_codes
+
+
+def _reference(values: list) -> tuple[list, list[int]]:
+    distinct = sorted(set(values))
+    rank = {v: i for i, v in enumerate(distinct)}
+    return distinct, [rank[v] for v in values]
+
+
+def _check(array: pa.Array | pa.ChunkedArray) -> None:
+    values = array.to_pylist()
+    distinct, code = customer_codes(array)
+    want_distinct, want_code = _reference(values)
+    assert distinct.type == array.type
+    assert distinct.to_pylist() == want_distinct
+    assert np.asarray(code).tolist() == want_code
+
+
+@pytest.mark.parametrize(
+    "array",
+    [
+        pa.array(["C0000012", "C0000003", "C0000012", "C0100000", "C0000003"]),  # fixed width, arithmetic
+        pa.array(["C0000012", "C0000003", "C0000012"], type=pa.large_string()),
+        pa.array([b"ab\x00", b"ab\x01", b"\xffzz", b"ab\x00"], type=pa.binary()),  # zero and high bytes
+        pa.array(["odd", "ids", "odd", "abc", "zzz"]),  # odd width: per-position lookups
+        pa.array(["a", "bb", "a", "ccc", ""]),  # variable width: hashed
+        pa.array(["x" * 40, "y" * 40, "x" * 40]),  # too wide: hashed
+        pa.array([f"{i:032x}" for i in (5, 3, 5, 2**120)]),  # 32-char hex: key space too big, hashed
+        pa.array(["ä", "a", "é", "ä"]),  # UTF-8, two bytes each
+        pa.array([7, -3, 7, 120, -128], type=pa.int8()),  # the difference would overflow int8
+        pa.array([2**64 - 1, 2**63 + 5, 2**64 - 1], type=pa.uint64()),  # beyond int64
+        pa.array([10**15, 3, 10**15], type=pa.int64()),  # sparse range: hashed
+        pa.array(["k7", "k1", "k3", "k1", "k9"]).slice(1, 3),  # sliced: offsets start inside the buffer
+        pa.chunked_array([["C01", "C02"], ["C01", "C00"]]),
+    ],
+)
+def test_codes_equal_sorting(array: pa.Array | pa.ChunkedArray) -> None:
+    _check(array)
+
+
+def test_empty() -> None:
+    distinct, code = customer_codes(pa.array([], type=pa.string()))
+    assert len(distinct) == 0
+    assert len(code) == 0
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.integers(1, 10),
+    st.lists(st.text(alphabet="AZaz09-_é", min_size=0, max_size=10), min_size=1, max_size=60),
+)
+def test_fixed_width_strings_any_alphabet(width: int, words: list[str]) -> None:
+    # pad (or cut) to a fixed byte width so the arithmetic path is taken whenever it fits
+    fixed = [(w.encode() + b"#" * width)[:width] for w in words]
+    _check(pa.array(fixed, type=pa.binary()))
+    _check(pa.array(words))
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.integers(-(2**40), 2**40), min_size=1, max_size=60), st.integers(0, 3))
+def test_integers(values: list[int], spread: int) -> None:
+    # spread 0 keeps values close together (presence table); larger spreads force hashing
+    scaled = [v // (2**30) if spread == 0 else v for v in values]
+    _check(pa.array(scaled, type=pa.int64()))
