@@ -212,8 +212,8 @@ def fit(model: type[_Model], summary: DataFrame, **options: Any) -> _Model:
     """Fit a CLV model (``BetaGeo``, ``ParetoNBD``, ``GammaGamma``) on a per-customer summary DataFrame.
 
     The summary is one row per customer with a few numbers, small next to the transactions: only the
-    numeric columns are collected to the driver (as Arrow) and handed to the model's own ``fit``, so the
-    fitted parameters equal the one-machine fit on the same summary.
+    numeric columns are collected to the driver (as Arrow, in customer order) and handed to the model's own
+    ``fit``, so the fitted parameters equal the one-machine fit on the same summary.
 
     Args:
         model: the model class, e.g. ``ecomkit.metrics.BetaGeo``.
@@ -224,4 +224,7 @@ def fit(model: type[_Model], summary: DataFrame, **options: Any) -> _Model:
         The fitted model.
     """
     numeric = [f.name for f in summary.schema.fields if isinstance(f.dataType, (LongType, DoubleType))]
-    return model.fit(to_arrow(summary.select(*numeric)), **options)
+    keys = [f.name for f in summary.schema.fields if f.name not in numeric]
+    # the one-machine summary is sorted by customer; the same order gives the optimizer the same sums
+    ordered = summary.orderBy(*keys) if keys else summary
+    return model.fit(to_arrow(ordered.select(*numeric)), **options)
