@@ -11,7 +11,7 @@ Every step runs the same ecomkit code as on one machine, moved by Spark's Arrow-
   models on the small per-customer summary.
 
 Needs the ``spark`` extra (``pip install 'ecomkit[spark]'``, PySpark 4); importing this module without
-PySpark raises an ``ImportError`` that says so.
+PySpark raises a ``ModuleNotFoundError`` (an ``ImportError``) that says so.
 
 Example:
     >>> from ecomkit.adapters import spark as eks  # doctest: +SKIP
@@ -24,8 +24,8 @@ from __future__ import annotations
 
 try:
     import pyspark  # noqa: F401
-except ImportError as exc:  # pragma: no cover - exercised in environments without the extra
-    raise ImportError(
+except ModuleNotFoundError as exc:  # pragma: no cover - exercised in environments without the extra
+    raise ModuleNotFoundError(
         "ecomkit.adapters.spark needs PySpark 4, which is not installed; install the 'spark' extra: "
         "pip install 'ecomkit[spark]'"
     ) from exc
