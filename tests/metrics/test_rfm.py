@@ -195,3 +195,18 @@ def test_string_ids_equal_lifetimes(style: str) -> None:
     theirs = summary_data_from_transaction_data(frame, "cust", "ts", "amount", freq="W")
     ours = rfm_summary(log, customer_col="cust", time_col="ts", value_col="amount", freq="W")
     _assert_frames_equal(ours, theirs, "cust")
+
+
+def test_no_transaction_in_the_observation_window_gives_an_empty_summary() -> None:
+    at = dt.datetime(2025, 1, 1, tzinfo=dt.timezone.utc)
+    late = pa.table(
+        {
+            "customer_id": ["a", "b"],
+            "purchased_at": pa.array([at, at], pa.timestamp("us", tz="UTC")),
+            "v": [1.0, 2.0],
+        }
+    )
+    summary = rfm_summary(late, value_col="v", observation_end=at.replace(year=2024))
+    assert summary.num_rows == 0
+    assert summary.column_names == ["customer_id", "frequency", "recency", "T", "monetary_value"]
+    assert rfm_summary(late.slice(0, 0), value_col="v").num_rows == 0

@@ -272,7 +272,7 @@ def _summary(
     new[:1] = True
     np.not_equal(pair_code[1:], pair_code[:-1], out=new[1:])
     starts = np.flatnonzero(new)
-    ends = np.append(starts[1:], len(pair_code)) - 1
+    ends = np.append(starts[1:], len(pair_code))[: len(starts)] - 1  # no pairs: no customers
     customers = pair_code[starts].astype(np.int64)
     count = (ends - starts + 1).astype(np.int64)
     unit = _UNIT_DAYS[freq]
