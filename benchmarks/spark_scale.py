@@ -65,7 +65,14 @@ def main() -> None:
 
     from ecomkit.adapters import spark as eks
 
-    session = eks.local_session(cores=2)
+    # applyInArrow hands each hash bucket of keys to Python as one Arrow batch: with many rows, use enough
+    # buckets (shuffle partitions) that a bucket stays well inside the JVM's direct memory.
+    largest = max(sizes)
+    session = eks.local_session(
+        cores=2,
+        shuffle_partitions=max(4, largest // 250_000),
+        config={"spark.driver.memory": "8g", "spark.driver.extraJavaOptions": "-XX:MaxDirectMemorySize=6g"},
+    )
     session.sparkContext.setLogLevel("ERROR")
     print(
         f"{'lines':>12} {'spark s':>9} {'spark us/line':>14} {'local s':>9} {'local us/line':>14} {'spark/local':>12}"
