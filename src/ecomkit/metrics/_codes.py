@@ -1,24 +1,28 @@
-"""Dense, order-preserving integer codes for customer ids, without hashing where the ids allow it.
+"""Order-preserving integer keys for customer ids, computed arithmetically where the ids allow it.
 
-``customer_codes(column)`` returns the sorted distinct ids and, for every row, the rank of its id
-among them. Arrow's hash-based ``dictionary_encode`` does this for any type, but costs some 100-200 ns
-a row; most customer ids are either integers in a compact range or short strings of one fixed
-length built from few characters per position (``"C0012345"``, ``"DE-4711"``). For those, a code
-is computed arithmetically:
+``customer_keys(column)`` gives every row a key in ``[0, space)`` such that equal ids get equal keys
+and the key order is the id order (numeric for integers, byte-wise for strings). Arrow's hash-based
+``dictionary_encode`` does this for any type, but costs some 25-30 ns a row; most customer ids are
+either integers in a compact range or short strings built from few characters per position
+(``"C0012345"``, ``"DE-4711"``, ``"4711x"``). For those a key is pure arithmetic:
 
-* integers: ``id - min`` is a key into a presence table of size ``max - min + 1``;
-* fixed-length strings (up to :data:`_MAX_WIDTH` bytes): each byte position ``i`` has a range
-  ``[lo_i, hi_i]`` over the column; the mixed-radix number with digit ``byte_i - lo_i`` and radix
-  ``hi_i - lo_i + 1`` is injective and preserves the byte-wise (lexicographic) order. Pairs of
-  positions are looked up together in a 65,536-entry table, so a row costs a handful of gathers.
+* integers: ``id - min``;
+* strings and binaries of at most :data:`_MAX_WIDTH` bytes: shorter ids are padded with zero bytes
+  (ASCII ids without NUL only, so padding cannot make two ids equal and ``"ab" < "abc"`` still holds),
+  each byte position ``i`` has a range ``[lo_i, hi_i]`` over the column, and the mixed-radix number
+  with digit ``byte_i - lo_i`` and radix ``hi_i - lo_i + 1`` is injective and preserves the byte-wise
+  order. Positions are taken two at a time through a 65,536-entry lookup table, so a row costs one
+  gather and one add per pair of varying positions.
 
-In both cases the key space must stay small (at most :func:`_key_space_limit`); the presence table
-then turns keys into dense ranks with one ``cumsum``. Anything else falls back to hashing.
+The key space (the product of the radices, or ``max - min + 1``) must stay small, at most
+:func:`_key_space_limit`; anything else is hashed and the keys are then the dense ranks.
+:meth:`CustomerKeys.decode` turns keys back into ids, so no row of the input has to be looked up.
 """
 
 from __future__ import annotations
 
-import math
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -26,7 +30,65 @@ import numpy.typing as npt
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from ecomkit._threads import for_chunks
+
 IntArray = npt.NDArray[np.int64]
+#: Keys are 32-bit where the key space allows (half the memory traffic), else 64-bit.
+KeyArray = npt.NDArray[np.signedinteger[Any]]
+
+#: Longest string id (in bytes) keyed arithmetically; longer ids are hashed.
+_MAX_WIDTH = 24
+
+
+@dataclass(frozen=True)
+class CustomerKeys:
+    """Per-row keys of a customer column: equal ids, equal keys; key order is id order."""
+
+    #: one key per row, in ``[0, space)``; int32 when ``space`` < 2**31
+    key: KeyArray
+    #: an upper bound of the keys (keys need not be dense)
+    space: int
+    #: the ids of an array of keys, with the column's type
+    decode: Callable[[IntArray], pa.Array]
+
+
+def customer_keys(column: pa.ChunkedArray | pa.Array) -> CustomerKeys:
+    """Order-preserving keys of a null-free ``column`` (see the module docstring)."""
+    array = column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column
+    if len(array) == 0:
+        empty = pa.array([], type=array.type)
+        return CustomerKeys(np.zeros(0, dtype=np.int64), 0, lambda keys: empty.take(pa.array(keys)))
+    kind = array.type
+    fast: CustomerKeys | None = None
+    if pa.types.is_integer(kind):
+        fast = _integer_keys(array)
+    elif _is_variable_width(kind):
+        fast = _string_keys(array)
+    return fast if fast is not None else _hashed_keys(array)
+
+
+def customer_codes(column: pa.ChunkedArray | pa.Array) -> tuple[pa.Array, IntArray]:
+    """Sorted distinct values of a null-free ``column`` and each row's index into them (dense ranks)."""
+    keys = customer_keys(column)
+    present, code = dense(keys.key, keys.space)
+    return keys.decode(present), code
+
+
+def dense(key: KeyArray, size: int) -> tuple[IntArray, IntArray]:
+    """The present keys (sorted) and each key's rank among them, for keys in ``[0, size)``."""
+    present = np.zeros(size, dtype=bool)
+    present[key] = True
+    rank = np.cumsum(present, dtype=np.int64)
+    rank -= 1
+    return np.flatnonzero(present), rank[key]
+
+
+def _key_type(space: int) -> type[np.int32] | type[np.int64]:
+    return np.int32 if space < 2**31 else np.int64
+
+
+def _key_space_limit(rows: int) -> int:
+    return 4 * rows + 4096
 
 
 def _is_variable_width(kind: pa.DataType) -> bool:
@@ -38,131 +100,172 @@ def _is_variable_width(kind: pa.DataType) -> bool:
     )
 
 
-#: Longest fixed-width string id handled arithmetically (longer ids are hashed).
-_MAX_WIDTH = 24
-
-
-def customer_codes(column: pa.ChunkedArray | pa.Array) -> tuple[pa.Array, IntArray]:
-    """Sorted distinct values of a null-free ``column`` and each row's index into them."""
-    array = column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column
-    if len(array) == 0:
-        return pa.array([], type=array.type), np.zeros(0, dtype=np.int64)
-    kind = array.type
-    fast: tuple[pa.Array, IntArray] | None = None
-    if pa.types.is_integer(kind):
-        fast = _integer_codes(array)
-    elif _is_variable_width(kind):
-        fast = _fixed_width_codes(array)
-    return fast if fast is not None else _hashed_codes(array)
-
-
-def _key_space_limit(rows: int) -> int:
-    return 4 * rows + 4096
-
-
-def _dense(key: npt.NDArray[np.integer[Any]], size: int) -> tuple[IntArray, IntArray]:
-    """The present keys (sorted) and each key's rank among them, for keys in ``[0, size)``.
-
-    Ranks are ``intp`` (int64): numpy converts any other index type to it on every gather and
-    ``bincount``, which would cost a pass and an allocation each time downstream.
-    """
-    present = np.zeros(size, dtype=bool)
-    present[key] = True
-    rank = np.cumsum(present, dtype=np.int64)
-    rank -= 1
-    return np.flatnonzero(present), rank[key]
-
-
-def _integer_codes(array: pa.Array) -> tuple[pa.Array, IntArray] | None:
+def _integer_keys(array: pa.Array) -> CustomerKeys | None:
     low, high = (value.as_py() for value in pc.min_max(array).values())
     if high - low >= _key_space_limit(len(array)):
         return None
     values = array.to_numpy(zero_copy_only=False)
     base = values.dtype.type(low)
     # in the column's own type the difference wraps around correctly even for uint64 beyond 2^63
+    key_type = _key_type(high - low + 1)
     if values.dtype == np.uint64:
-        key = (values - base).astype(np.int64)
-    else:
-        key = np.subtract(values, low, dtype=np.int64)  # one pass, no temporary
-    present, code = _dense(key, high - low + 1)
-    with np.errstate(over="ignore"):
-        distinct = pa.array(present.astype(values.dtype) + base, type=array.type)
-    return distinct, code
+        key = (values - base).astype(key_type)
+    else:  # one pass, no temporary: the difference is below the key space, so it fits
+        key = np.subtract(values, np.int64(low), out=np.empty(len(values), dtype=key_type), casting="unsafe")
+    kind, dtype = array.type, values.dtype
+
+    def decode(keys: IntArray) -> pa.Array:
+        with np.errstate(over="ignore"):
+            return pa.array(keys.astype(dtype) + base, type=kind)
+
+    return CustomerKeys(key, high - low + 1, decode)
 
 
-def _fixed_width_codes(array: pa.Array) -> tuple[pa.Array, IntArray] | None:
-    n = len(array)
+def _offsets(array: pa.Array) -> npt.NDArray[np.int32] | npt.NDArray[np.int64]:
     large = pa.types.is_large_string(array.type) or pa.types.is_large_binary(array.type)
-    offset_type = np.int64 if large else np.int32
-    _, offsets_buffer, data_buffer = array.buffers()
-    itemsize = np.dtype(offset_type).itemsize
-    offsets = np.frombuffer(offsets_buffer, dtype=offset_type, count=n + 1, offset=array.offset * itemsize)
+    dtype = np.dtype(np.int64 if large else np.int32)
+    buffer = array.buffers()[1]
+    return np.frombuffer(buffer, dtype=dtype, count=len(array) + 1, offset=array.offset * dtype.itemsize)
+
+
+def _string_keys(array: pa.Array) -> CustomerKeys | None:
+    n = len(array)
+    offsets = _offsets(array)
     start, stop = int(offsets[0]), int(offsets[-1])
+    data_buffer = array.buffers()[2]
+    if data_buffer is None or stop == start:
+        return None
+    data = np.frombuffer(data_buffer, dtype=np.uint8, count=stop - start, offset=start)
     width, rest = divmod(stop - start, n)
-    if rest or not 0 < width <= _MAX_WIDTH:
+    lengths = np.diff(offsets)
+    fixed = not rest and int(lengths.min()) == int(lengths.max()) == width
+    if not fixed:
+        # shorter ids padded with NUL keep their order and stay distinct only if no id has a NUL;
+        # Arrow pads bytes, so the ids must be ASCII for every row to become ``width`` bytes
+        width = int(lengths.max())
+        if width > _MAX_WIDTH or int(data.max()) >= 0x80 or not data.all():
+            return None
+        text = array if pa.types.is_string(array.type) or pa.types.is_large_string(array.type) else None
+        if text is None:  # ASCII bytes are valid UTF-8: the cast only relabels
+            text = array.cast(pa.large_string() if pa.types.is_large_binary(array.type) else pa.string())
+        padded = pc.ascii_rpad(text, width=width, padding="\0")
+        begin = int(_offsets(padded)[0])
+        data = np.frombuffer(padded.buffers()[2], dtype=np.uint8, count=n * width, offset=begin)
+    if not 0 < width <= _MAX_WIDTH:
         return None
-    digit = np.empty(n, dtype=np.int64)  # scratch: first the row lengths, then one digit at a time
-    np.subtract(offsets[1:], offsets[:-1], out=digit)
-    if digit.min() != width or digit.max() != width:
-        return None
-    data = (
-        np.frombuffer(data_buffer, dtype=np.uint8, count=stop - start, offset=start) if data_buffer else None
-    )
-    if data is None:
-        return None
-    # rows as little-endian 64-bit words (padded when the width is not a multiple of 8): byte p of
-    # a row is bits 8·(p mod 8) .. +8 of word p div 8
-    words_per_row = -(-width // 8)
-    if width % 8:
-        padded = np.zeros((n, 8 * words_per_row), dtype=np.uint8)
-        padded[:, :width] = data.reshape(n, width)
-        words = padded.view("<i8")
-    else:
-        words = data.view("<i8").reshape(n, words_per_row)
-    # positions whose byte never changes (all rows agree on every bit) need no digit
-    ones = np.bitwise_and.reduce(words, axis=0)
-    any_ = np.bitwise_or.reduce(words, axis=0)
-    matrix = data.reshape(n, width)
-    limit = _key_space_limit(n)
-    lows = np.zeros(width, dtype=np.int64)
-    radix = np.ones(width, dtype=np.int64)
-    space = 1
+    matrix = _rows_as_words(data, n, width)
+    return _mixed_radix_keys(matrix, width, fixed, array.type)
+
+
+def _rows_as_words(data: npt.NDArray[np.uint8], n: int, width: int) -> npt.NDArray[np.uint8]:
+    """The rows as an ``(n, 8·k)`` byte matrix whose rows are whole 64-bit words (zero padded)."""
+    stride = -(-width // 8) * 8
+    if stride == width:
+        return data.reshape(n, width)
+    padded = np.zeros((n, stride), dtype=np.uint8)
+    padded[:, :width] = data.reshape(n, width)
+    return padded
+
+
+def _byte_ranges(matrix: npt.NDArray[np.uint8]) -> tuple[IntArray, IntArray]:
+    """The smallest and largest byte at each position (column) of ``matrix``.
+
+    A reduction down a narrow matrix is slow in numpy (its inner loop is one row of a few bytes);
+    viewed as blocks of 512 rows it runs over rows of 512 · width bytes at vector speed.
+    """
+    n, stride = matrix.shape
+    rows = 512
+    whole = n // rows * rows
+    lows = np.full(stride, 255, dtype=np.int64)
+    highs = np.zeros(stride, dtype=np.int64)
+    parts = [matrix[whole:]]
+    if whole:
+        blocks = matrix[:whole].reshape(-1, rows * stride)
+        parts.append(np.minimum.reduce(blocks, axis=0).reshape(rows, stride))
+        parts.append(np.maximum.reduce(blocks, axis=0).reshape(rows, stride))
+    for part in parts:
+        if len(part):
+            np.minimum(lows, part.min(axis=0), out=lows)
+            np.maximum(highs, part.max(axis=0), out=highs)
+    return lows, highs
+
+
+def _mixed_radix_keys(
+    matrix: npt.NDArray[np.uint8], width: int, fixed: bool, kind: pa.DataType
+) -> CustomerKeys | None:
+    n, stride = matrix.shape
+    lows, highs = _byte_ranges(matrix)
+    radix = highs - lows + 1  # 1 where every row has the same byte: no digit
+    limit, space = _key_space_limit(n), 1
     for position in range(width):
-        word, shift = divmod(position, 8)
-        if ((int(ones[word]) ^ int(any_[word])) >> (8 * shift)) & 0xFF == 0:
-            lows[position] = (int(ones[word]) >> (8 * shift)) & 0xFF
-            continue
-        column = matrix[:, position]
-        low, high = int(column.min()), int(column.max())
-        lows[position], radix[position] = low, high - low + 1
-        space *= high - low + 1
+        space *= int(radix[position])
         if space > limit:
             return None
     # weight of each position in the mixed-radix key (the last position varies fastest)
-    weight = np.ones(width, dtype=np.int64)
-    for position in range(width - 2, -1, -1):
+    weight = np.ones(stride, dtype=np.int64)
+    for position in range(stride - 2, -1, -1):
         weight[position] = weight[position + 1] * radix[position + 1]
-    # key = Σ (byte_p - low_p)·weight_p, Horner-style and in place: no temporary per position
-    key = np.zeros(n, dtype=np.int64)
-    for position in (p for p in range(width) if radix[p] > 1):
-        word, shift = divmod(position, 8)
-        np.right_shift(words[:, word], 8 * shift, out=digit)
-        np.bitwise_and(digit, 0xFF, out=digit)
-        key *= radix[position]
-        key += digit
-    key -= int(sum(int(lows[p]) * int(weight[p]) for p in range(width) if radix[p] > 1))
-    present, code = _dense(key, math.prod(int(r) for r in radix))
-    # one row of each distinct id (any will do: they are equal), in rank order
-    representative = np.empty(len(present), dtype=np.int64)
-    representative[code] = np.arange(n, dtype=np.int64)
-    distinct = array.take(pa.array(representative))
-    return distinct, code
+    # two positions at a time: a 16-bit lane holds position 2j in its low and 2j + 1 in its high byte
+    lanes = matrix.view("<u2")
+    key_type = _key_type(space)
+    byte = np.arange(256, dtype=np.int64)
+    # entry ``high · 256 + low`` of lane j's table: the digits' share of the key (entries for bytes
+    # outside the ranges hold garbage that no row looks up)
+    tables = [
+        (j, np.add.outer((byte - lows[2 * j + 1]) * weight[2 * j + 1], (byte - lows[2 * j]) * weight[2 * j]))
+        for j in range(stride // 2)
+        if radix[2 * j] > 1 or radix[2 * j + 1] > 1
+    ]
+    tables = [(j, table.ravel().astype(key_type)) for j, table in tables]
+    key = np.zeros(n, dtype=key_type)
+
+    def fill(rows: slice) -> None:
+        part = key[rows]
+        (j, table), *rest = tables
+        # the lane values index 65,536-entry tables: never out of range, so ``clip`` checks nothing
+        # (and unlike the default mode it writes straight into ``out``)
+        np.take(table, lanes[rows, j], mode="clip", out=part)
+        scratch = np.empty_like(part)
+        for j, table in rest:
+            np.add(part, np.take(table, lanes[rows, j], mode="clip", out=scratch), out=part)
+
+    if tables:
+        for_chunks(fill, n)
+
+    varying = [p for p in range(width) if radix[p] > 1]
+    offset_type = np.int64 if kind in (pa.large_string(), pa.large_binary()) else np.int32
+    low_bytes = lows[:width].astype(np.uint8)
+
+    def decode(keys: IntArray) -> pa.Array:
+        # the digits, last position first (it varies fastest), then the lows added to every byte
+        out = np.zeros((len(keys), width), dtype=np.uint8)
+        rest = keys.astype(np.int32) if space < 2**31 else keys
+        for position in reversed(varying):
+            # floor_divide by a scalar of the array's own type is a multiply-shift (np.divmod is not)
+            base = rest.dtype.type(radix[position])
+            quotient = np.floor_divide(rest, base)
+            out[:, position] = rest - quotient * base
+            rest = quotient
+        out += low_bytes
+        if fixed:
+            data = out.reshape(-1)
+            offsets = np.arange(0, (len(keys) + 1) * width, width, dtype=offset_type)
+        else:
+            nonzero = out != 0  # NUL only pads: the ids have none
+            data = out[nonzero]
+            offsets = np.zeros(len(keys) + 1, dtype=offset_type)
+            np.cumsum(nonzero.sum(axis=1), out=offsets[1:])
+        # every id's bytes are some input row's bytes: valid for the type as they were
+        return pa.Array.from_buffers(kind, len(keys), [None, pa.py_buffer(offsets), pa.py_buffer(data)])
+
+    return CustomerKeys(key, space, decode)
 
 
-def _hashed_codes(array: pa.Array) -> tuple[pa.Array, IntArray]:
+def _hashed_keys(array: pa.Array) -> CustomerKeys:
     encoded = array.dictionary_encode()
     order = pc.sort_indices(encoded.dictionary)
+    distinct = encoded.dictionary.take(order)
     rank = np.empty(len(order), dtype=np.int64)
     rank[order.to_numpy()] = np.arange(len(order), dtype=np.int64)
-    code = rank[encoded.indices.to_numpy(zero_copy_only=False).astype(np.int64)]
-    return encoded.dictionary.take(order), code
+    key = rank[encoded.indices.to_numpy(zero_copy_only=False).astype(np.int64)]
+    return CustomerKeys(key, len(distinct), lambda keys: distinct.take(pa.array(keys)))

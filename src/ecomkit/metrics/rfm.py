@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Literal
 
 import numpy as np
 import numpy.typing as npt
@@ -13,7 +14,8 @@ import pyarrow.compute as pc
 
 from ecomkit._arrow import TableLike, require_columns, to_table
 from ecomkit.errors import CastError, ConfigError
-from ecomkit.metrics._codes import customer_codes
+from ecomkit.metrics import _rfm_core as core
+from ecomkit.metrics._codes import KeyArray, customer_keys, dense
 from ecomkit.schema import TIMESTAMP
 
 __all__ = ["SEGMENTS", "Freq", "rfm_scores", "rfm_summary"]
@@ -21,7 +23,6 @@ __all__ = ["SEGMENTS", "Freq", "rfm_scores", "rfm_summary"]
 #: The period a summary counts in: days, weeks (Monday to Sunday, as pandas' ``W``) or calendar months.
 Freq = Literal["D", "W", "M"]
 
-_US_PER_DAY = 86_400_000_000
 #: How many days one unit of ``T``/``recency`` is, per ``freq``. ``M`` uses numpy's mean month
 #: (30.436875 days), as lifetimes did: recency and T are day counts between month starts / 30.436875.
 _UNIT_DAYS = {"D": 1.0, "W": 7.0, "M": 365.2425 / 12}
@@ -36,18 +37,17 @@ SEGMENTS: tuple[tuple[str, ...], ...] = (
 )
 
 _IntArray = npt.NDArray[np.int64]
-_CodeArray = npt.NDArray[np.int64] | npt.NDArray[np.int32]
 _FloatArray = npt.NDArray[np.float64]
 
 
 @dataclass(frozen=True)
 class _Encoded:
-    """Transactions as integer arrays: customer rank, period index, period start day, value."""
+    """Transactions as arrays: customer key, time, value."""
 
-    customers: pa.Array  # sorted distinct customer ids; code i is customers[i]
-    code: _CodeArray
-    period: _IntArray
-    us: _IntArray
+    decode: Callable[[_IntArray], pa.Array]  # customer ids of an array of keys
+    key: KeyArray  # per row, in [0, space); key order is customer order
+    space: int
+    us: _IntArray  # UTC microseconds
     value: _FloatArray | None
 
 
@@ -121,25 +121,31 @@ def rfm_summary(
         raise ConfigError(f"freq must be one of 'D', 'W', 'M'; got {freq!r}")
     table = to_table(transactions, name="transactions")
     require_columns(table, [customer_col, time_col, *([value_col] if value_col else [])], what="transactions")
-    enc = _encode(table, customer_col, time_col, value_col, freq)
+    enc = _encode(table, customer_col, time_col, value_col)
     if calibration_end is None:
-        end_us = _end_us(observation_end, enc.us)
-        end_period = _period(np.array([end_us], dtype=np.int64), freq)[0]
-        mask = None if not len(enc.period) or enc.period.max() <= end_period else enc.period <= end_period
+        end_period = core.period_of(_end_us(observation_end, enc.us), freq)
+        # transactions in a period after the end's are ignored
+        after = core.period_start_us(end_period + 1, freq)
+        mask = enc.us < after if len(enc.us) and int(enc.us.max()) >= after else None
         summary = _summary(enc, mask, end_period, freq, include_first)
-        return _assemble(enc, summary, customer_col, value_col is not None, suffix="")
+        return _assemble(summary, customer_col, value_col is not None, suffix="")
     return _calibration_holdout(
         enc, customer_col, value_col is not None, freq, observation_end, calibration_end, include_first
     )
 
 
-def _encode(table: pa.Table, customer_col: str, time_col: str, value_col: str | None, freq: Freq) -> _Encoded:
+def _encode(table: pa.Table, customer_col: str, time_col: str, value_col: str | None) -> _Encoded:
     times = _as_utc(table.column(time_col), time_col)
     if table.column(customer_col).null_count or times.null_count:
         keep = pc.and_(pc.is_valid(table.column(customer_col)), pc.is_valid(times))
         table = table.filter(keep)
         times = times.filter(keep)
-    distinct, code = customer_codes(table.column(customer_col))
+    keys = customer_keys(table.column(customer_col))
+    key, space, decode = keys.key, keys.space, keys.decode
+    if space > 2 * len(key) + 4096:
+        # sparse keys would make every per-customer table (bincount) larger than the log: rank them
+        present, key = dense(key, space)
+        space, decode = len(present), lambda codes: keys.decode(present[codes])
     us = np.asarray(times.cast(pa.int64()).to_numpy(), dtype=np.int64)
     value: _FloatArray | None = None
     if value_col is not None:
@@ -147,7 +153,7 @@ def _encode(table: pa.Table, customer_col: str, time_col: str, value_col: str | 
             table.column(value_col).cast(pa.float64()).to_numpy(zero_copy_only=False), dtype=np.float64
         )
         value = np.nan_to_num(raw, nan=0.0) if np.isnan(raw).any() else raw
-    return _Encoded(distinct, code, _period(us, freq), us, value)
+    return _Encoded(decode, key, space, us, value)
 
 
 def _as_utc(column: pa.ChunkedArray, name: str) -> pa.ChunkedArray:
@@ -164,26 +170,6 @@ def _as_utc(column: pa.ChunkedArray, name: str) -> pa.ChunkedArray:
         raise CastError(name, sample[0].as_py() if len(sample) else None, str(TIMESTAMP)) from None
 
 
-def _period(us: _IntArray, freq: str) -> _IntArray:
-    """The period index of each UTC microsecond timestamp (days, Monday weeks or months since 1970)."""
-    day: _IntArray = np.floor_divide(us, _US_PER_DAY)
-    if freq == "D":
-        return day
-    if freq == "W":
-        week: _IntArray = np.floor_divide(day + 3, 7)  # 1970-01-01 was a Thursday; weeks start on Monday
-        return week
-    month: _IntArray = us.astype("datetime64[us]").astype("datetime64[M]").astype(np.int64)
-    return month
-
-
-def _period_start_day(period: _IntArray, freq: str) -> _IntArray:
-    if freq == "D":
-        return period
-    if freq == "W":
-        return period * 7 - 3
-    return period.astype("datetime64[M]").astype("datetime64[D]").astype(np.int64)
-
-
 def _end_us(end: dt.datetime | None, us: _IntArray) -> int:
     if end is None:
         if not len(us):
@@ -195,124 +181,48 @@ def _end_us(end: dt.datetime | None, us: _IntArray) -> int:
 
 @dataclass(frozen=True)
 class _Summary:
-    code: _IntArray
+    code: _IntArray  # customer keys, ascending
+    ids: pa.Array  # the customer ids of ``code``
     frequency: _IntArray
     recency: _FloatArray
     T: _FloatArray
     monetary: _FloatArray | None
 
 
-class _Pairs:
-    """Distinct (customer code, period) pairs, sorted: packed keys ``code · span + period - low``.
-
-    Only the codes are unpacked for every pair; periods are unpacked where asked for (the first and
-    last pair of each customer), which saves two passes and two arrays over a million pairs.
-    """
-
-    def __init__(
-        self,
-        key: npt.NDArray[np.integer[Any]] | None,
-        span: int,
-        low: int,
-        code: _CodeArray | None = None,
-        period: _IntArray | None = None,
-    ) -> None:
-        self.key, self.span, self.low = key, span, low
-        if code is None and key is not None:
-            code = np.floor_divide(key, key.dtype.type(span))
-        self.code: _CodeArray = code if code is not None else np.zeros(0, dtype=np.int64)
-        self._period = period
-
-    def period(self, at: _IntArray) -> _IntArray:
-        """The periods of the pairs at the given positions."""
-        if self._period is not None:
-            return self._period[at]
-        assert self.key is not None
-        return np.asarray(self.key[at] % self.span, dtype=np.int64) + self.low
-
-
-def _periods(enc: _Encoded, mask: npt.NDArray[np.bool_] | None) -> _Pairs:
-    """Distinct (customer code, period) pairs of the rows under ``mask``, sorted by code then period."""
-    code = enc.code if mask is None else enc.code[mask]
-    period = enc.period if mask is None else enc.period[mask]
-    if not len(code):
-        return _Pairs(None, 1, 0, code, period)
-    low = int(period.min())
-    span = int(period.max()) - low + 1
-    size = len(enc.customers) * span
-    if size < 2**62:
-        # One integer key per row: a plain (SIMD) sort is far cheaper than an argsort or a lexsort,
-        # and twice as fast again on 32-bit keys. The key is built in place (ufuncs with ``out=``):
-        # at a million rows every fresh temporary array costs as much as the arithmetic.
-        dtype = np.int32 if size < 2**31 else np.int64
-        key = np.multiply(code, span, dtype=dtype, casting="unsafe")
-        np.add(key, period, out=key, casting="unsafe")
-        key -= dtype(low)  # wraps around exactly like the sum did: the result is in range
-        key.sort()
-        new = np.empty(len(key), dtype=bool)
-        new[0] = True
-        np.not_equal(key[1:], key[:-1], out=new[1:])
-        key = key[new]
-        return _Pairs(key, span, low)
-    order = np.lexsort((period, code))
-    code, period = code[order], period[order]
-    new = np.ones(len(code), dtype=bool)
-    new[1:] = (code[1:] != code[:-1]) | (period[1:] != period[:-1])
-    return _Pairs(None, 1, 0, code[new], period[new])
-
-
 def _summary(
     enc: _Encoded, mask: npt.NDArray[np.bool_] | None, end_period: int, freq: str, include_first: bool
 ) -> _Summary:
-    pairs = _periods(enc, mask)
-    pair_code = pairs.code
-    n_codes = len(enc.customers)
-    # customers are runs of equal codes among the sorted distinct (code, period) pairs
-    new = np.empty(len(pair_code), dtype=bool)
-    new[:1] = True
-    np.not_equal(pair_code[1:], pair_code[:-1], out=new[1:])
-    starts = np.flatnonzero(new)
-    ends = np.append(starts[1:], len(pair_code))[: len(starts)] - 1  # no pairs: no customers
-    customers = pair_code[starts].astype(np.int64)
-    count = (ends - starts + 1).astype(np.int64)
-    unit = _UNIT_DAYS[freq]
-    first_period = pairs.period(starts)
-    first_day = _period_start_day(first_period, freq)
-    last_day = _period_start_day(pairs.period(ends), freq)
-    end_day = _period_start_day(np.array([end_period], dtype=np.int64), freq)[0]
-    frequency = count if include_first else count - 1
+    key, us, value = enc.key, enc.us, enc.value
+    if mask is not None:
+        key, us = key[mask], us[mask]
+        value = None if value is None else value[mask]
+    customers = core.runs(key, us, enc.space, freq)
+    count = customers.count
     monetary = None
-    if enc.value is not None:
-        row_code = enc.code if mask is None else enc.code[mask]
-        row_period = enc.period if mask is None else enc.period[mask]
-        values = enc.value if mask is None else enc.value[mask]
-        first_of = np.zeros(n_codes, dtype=np.int64)
-        first_of[customers] = first_period
-        # one weighted bincount gives each customer's (repeat-period, first-period) value sums;
-        # ``slot`` first holds each row's first period, then (reused) its bincount slot
-        slot = np.take(first_of, row_code)
-        in_first = np.equal(row_period, slot)
-        np.multiply(row_code, 2, out=slot)
-        np.add(slot, in_first, out=slot)
-        sums = np.bincount(slot, weights=values, minlength=2 * n_codes).reshape(n_codes, 2)[customers]
-        repeat_sum, first_sum = sums[:, 0], sums[:, 1]
+    if value is not None:
+        first_sum, repeat_sum = core.period_sums(key, us, value, enc.space, customers, freq)
         if include_first:
             monetary = (repeat_sum + first_sum) / count
         else:
-            with np.errstate(invalid="ignore", divide="ignore"):
-                monetary = np.where(count > 1, repeat_sum / np.maximum(count - 1, 1), 0.0)
+            repeats = count - 1
+            monetary = np.divide(repeat_sum, repeats, out=np.zeros(len(count)), where=repeats > 0)
+    unit = _UNIT_DAYS[freq]
+    first_day = core.period_start_day(customers.first, freq)
+    last_day = core.period_start_day(customers.last, freq)
+    end_day = core.period_start_day(np.array([end_period], dtype=np.int64), freq)[0]
     return _Summary(
-        code=customers,
-        frequency=frequency,
+        code=customers.key,
+        ids=enc.decode(customers.key),
+        frequency=count if include_first else count - 1,
         recency=(last_day - first_day) / unit,
         T=(end_day - first_day) / unit,
         monetary=monetary,
     )
 
 
-def _assemble(enc: _Encoded, s: _Summary, customer_col: str, with_value: bool, *, suffix: str) -> pa.Table:
+def _assemble(s: _Summary, customer_col: str, with_value: bool, *, suffix: str) -> pa.Table:
     columns: dict[str, pa.Array] = {
-        customer_col: enc.customers.take(pa.array(s.code)),
+        customer_col: s.ids,
         f"frequency{suffix}": pa.array(s.frequency, pa.int64()),
         f"recency{suffix}": pa.array(s.recency, pa.float64()),
         f"T{suffix}": pa.array(s.T, pa.float64()),
@@ -333,10 +243,10 @@ def _calibration_holdout(
 ) -> pa.Table:
     cal_us = _end_us(calibration_end, enc.us)
     obs_us = _end_us(observation_end, enc.us)
-    cal_period, obs_period = _period(np.array([cal_us, obs_us], dtype=np.int64), freq)
+    cal_period, obs_period = core.period_of(cal_us, freq), core.period_of(obs_us, freq)
     in_cal = enc.us <= cal_us
-    cal = _summary(enc, in_cal, int(cal_period), freq, include_first)
-    table = _assemble(enc, cal, customer_col, with_value, suffix="_cal")
+    cal = _summary(enc, in_cal, cal_period, freq, include_first)
+    table = _assemble(cal, customer_col, with_value, suffix="_cal")
 
     in_holdout = (enc.us > cal_us) & (enc.us <= obs_us)
     if not in_holdout.any():
@@ -344,12 +254,14 @@ def _calibration_holdout(
             "no transaction falls in the holdout (calibration_end, observation_end]; "
             f"check calibration_end={calibration_end!r} and observation_end={observation_end!r}"
         )
-    hold_code = _periods(enc, in_holdout).code
-    n_customers = len(enc.customers)
-    hold_freq = np.bincount(hold_code, minlength=n_customers)[cal.code]
+    n_customers = enc.space
+    holdout = core.runs(enc.key[in_holdout], enc.us[in_holdout], n_customers, freq)
+    hold_freq = np.zeros(n_customers, dtype=np.int64)
+    hold_freq[holdout.key] = holdout.count
+    hold_freq = hold_freq[cal.code]
     table = table.append_column("frequency_holdout", pa.array(hold_freq.astype(np.int64)))
     if with_value and enc.value is not None:
-        codes = enc.code[in_holdout]
+        codes = enc.key[in_holdout]
         n_tx = np.bincount(codes, minlength=n_customers)[cal.code]
         total = np.bincount(codes, weights=enc.value[in_holdout], minlength=n_customers)[cal.code]
         with np.errstate(invalid="ignore", divide="ignore"):
