@@ -46,3 +46,15 @@ def require_columns(table: pa.Table | pa.Schema, columns: Iterable[str], *, what
     for column in columns:
         if column not in present:
             raise MissingColumnError(column, list(names), what=what)
+
+
+def one_array(column: pa.ChunkedArray | pa.Array) -> pa.Array:
+    """``column`` as one contiguous array; a single chunk is returned as it is, without a copy.
+
+    (``ChunkedArray.combine_chunks`` copies even a single chunk.)
+    """
+    if isinstance(column, pa.Array):
+        return column
+    if column.num_chunks == 1:
+        return column.chunk(0)
+    return column.combine_chunks()

@@ -30,6 +30,7 @@ import numpy.typing as npt
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from ecomkit._arrow import one_array
 from ecomkit._threads import for_chunks
 
 IntArray = npt.NDArray[np.int64]
@@ -54,7 +55,7 @@ class CustomerKeys:
 
 def customer_keys(column: pa.ChunkedArray | pa.Array) -> CustomerKeys:
     """Order-preserving keys of a null-free ``column`` (see the module docstring)."""
-    array = column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column
+    array = one_array(column)
     if len(array) == 0:
         empty = pa.array([], type=array.type)
         return CustomerKeys(np.zeros(0, dtype=np.int64), 0, lambda keys: empty.take(pa.array(keys)))

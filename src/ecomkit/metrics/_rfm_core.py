@@ -19,12 +19,13 @@ number of threads.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
 
-from ecomkit._threads import CHUNK, for_chunks
+from ecomkit._threads import CHUNK, for_chunks, submit
 from ecomkit.metrics._codes import KeyArray
 
 IntArray = npt.NDArray[np.int64]
@@ -35,15 +36,47 @@ US_PER_DAY = 86_400_000_000
 
 def periods(us: IntArray, freq: str) -> IntArray:
     """The period index of each UTC microsecond time (days, Monday weeks or months since 1970)."""
-    day: IntArray = np.floor_divide(us, US_PER_DAY)
     if freq == "D":
+        day: IntArray = np.floor_divide(us, US_PER_DAY)
         return day
     if freq == "W":
-        day += 3  # 1970-01-01 was a Thursday; weeks start on Monday
-        day //= 7
-        return day
+        # floor((floor(us / day) + 3) / 7) in one division: 1970-01-01 was a Thursday, weeks start Monday
+        shifted = np.add(us, 3 * US_PER_DAY)
+        week: IntArray = np.floor_divide(shifted, 7 * US_PER_DAY, out=shifted)
+        return week
     month: IntArray = us.astype("datetime64[us]").astype("datetime64[M]").astype(np.int64)
     return month
+
+
+class Periods:
+    """:func:`periods` for times in ``[us_min, us_max]``; months through a per-day table.
+
+    numpy's datetime64 month conversion costs some 35 ns a row; a table of each day's month over
+    the range (a few thousand days) turns it into a division and a gather.
+    """
+
+    #: Longest day range given a month table (about 27,000 years); wider ranges convert per row.
+    MAX_TABLE_DAYS = 10_000_000
+
+    def __init__(self, freq: str, us_min: int, us_max: int) -> None:
+        self.freq = freq
+        self.low = period_of(us_min, freq)
+        self.high = period_of(us_max, freq)
+        self._first_day = us_min // US_PER_DAY
+        self._months: IntArray | None = None
+        days = us_max // US_PER_DAY - self._first_day + 1
+        if freq == "M" and days <= self.MAX_TABLE_DAYS:
+            day = np.arange(self._first_day, self._first_day + days, dtype=np.int64)
+            self._months = day.astype("datetime64[D]").astype("datetime64[M]").astype(np.int64)
+
+    def __call__(self, us: IntArray) -> IntArray:
+        """The period of each time (all within the range given at construction)."""
+        if self._months is None:
+            return periods(us, self.freq)
+        day = np.floor_divide(us, US_PER_DAY)
+        day -= self._first_day
+        month: IntArray = np.take(self._months, day)
+        return month
 
 
 def period_start_day(period: IntArray, freq: str) -> IntArray:
@@ -53,6 +86,13 @@ def period_start_day(period: IntArray, freq: str) -> IntArray:
     if freq == "W":
         start: IntArray = period * 7 - 3
         return start
+    if len(period) > 64:
+        # one datetime64 conversion per distinct month, not per row (some 35 ns each)
+        low = int(period.min())
+        months = np.arange(low, int(period.max()) + 1, dtype=np.int64)
+        table = months.astype("datetime64[M]").astype("datetime64[D]").astype(np.int64)
+        first_days: IntArray = np.take(table, period - low)
+        return first_days
     days: IntArray = period.astype("datetime64[M]").astype("datetime64[D]").astype(np.int64)
     return days
 
@@ -77,70 +117,82 @@ class Runs:
     last: IntArray
 
 
-def runs(key: KeyArray, us: IntArray, space: int, freq: str) -> Runs:
-    """Each customer's distinct periods (count, first, last) among the rows; ``key`` in ``[0, space)``."""
+def runs(
+    key: KeyArray, us: IntArray, space: int, freq: str, *, alongside: Callable[[], object] | None = None
+) -> Runs:
+    """Each customer's distinct periods (count, first, last) among the rows; ``key`` in ``[0, space)``.
+
+    ``alongside``, if given, runs on the helper thread while the sort (which releases the GIL) runs
+    on this one; it has returned when ``runs`` returns.
+    """
     n = len(key)
     if not n:
+        if alongside is not None:
+            alongside()
         empty = np.zeros(0, dtype=np.int64)
         return Runs(empty, empty, empty, empty)
-    low, high = period_of(int(us.min()), freq), period_of(int(us.max()), freq)
-    span = high - low + 1
+    period_of_rows = Periods(freq, int(us.min()), int(us.max()))
+    low, span = period_of_rows.low, period_of_rows.high - period_of_rows.low + 1
     if space * span >= 2**62:
-        return _runs_lexsort(key, periods(us, freq))
+        if alongside is not None:
+            alongside()
+        return _runs_lexsort(key, period_of_rows(us))
     dtype = np.int32 if space * span < 2**31 else np.int64
     packed = np.empty(n, dtype=dtype)
 
     def pack(rows: slice) -> None:
         part = packed[rows]
         np.multiply(key[rows], span, out=part, casting="unsafe")
-        period = periods(us[rows], freq)
+        period = period_of_rows(us[rows])
         period -= low
         np.add(part, period, out=part, casting="unsafe")
 
     for_chunks(pack, n)
+    job = None if alongside is None else submit(alongside, rows=n)
     packed.sort()
+    if job is not None:
+        job.result()
     return _scan(packed, span, low)
 
 
 def _scan(packed: npt.NDArray[np.int32] | npt.NDArray[np.int64], span: int, low: int) -> Runs:
-    """Customer runs and distinct pairs of sorted ``key · span + period - low`` integers."""
+    """Customer runs and distinct pairs of sorted ``key · span + period - low`` integers.
+
+    A customer's distinct periods are its rows minus its repeated rows (a row equal to the one
+    before it), counted with a running sum of the repeat flags read at the run boundaries.
+    """
     n = len(packed)
     step = packed.dtype.type(span)
     parts = [slice(start, min(start + CHUNK, n)) for start in range(0, n, CHUNK)]
     starts: list[IntArray] = [np.zeros(0, dtype=np.int64)] * len(parts)
-    before: list[IntArray] = [np.zeros(0, dtype=np.int64)] * len(parts)
-    totals = np.zeros(len(parts), dtype=np.int64)
+    repeats_before: list[IntArray] = [np.zeros(0, dtype=np.int64)] * len(parts)
+    repeats = np.zeros(len(parts), dtype=np.int64)
 
     def scan(rows: slice) -> None:
-        index = rows.start // CHUNK
-        part = packed[rows]
-        owner = np.floor_divide(part, step)
-        new_pair = np.empty(len(part), dtype=bool)
-        new_owner = np.empty(len(part), dtype=bool)
-        if rows.start == 0:
-            new_pair[0] = new_owner[0] = True
-        else:
-            previous = packed[rows.start - 1]
-            new_pair[0] = part[0] != previous
-            new_owner[0] = owner[0] != previous // step
-        np.not_equal(part[1:], part[:-1], out=new_pair[1:])
-        np.not_equal(owner[1:], owner[:-1], out=new_owner[1:])
+        # compare each row with the one before it, the chunk's first row with the previous chunk's last
+        begin = max(rows.start - 1, 0)
+        window = packed[begin : rows.stop]
+        owner = np.floor_divide(window, step)
+        new_owner = np.not_equal(owner[1:], owner[:-1])
+        seen = np.cumsum(np.equal(window[1:], window[:-1]), dtype=np.int32)
         local = np.flatnonzero(new_owner)
-        seen = np.cumsum(new_pair, dtype=np.int64)
-        # distinct pairs in this chunk before each customer's first row (which is itself a new pair)
-        before[index] = seen[local] - 1
-        starts[index] = local + rows.start
-        totals[index] = seen[-1]
+        index = rows.start // CHUNK
+        starts[index] = local + (begin + 1)
+        # repeats in this chunk before each run start (the start row itself is never a repeat)
+        repeats_before[index] = seen[local].astype(np.int64)
+        repeats[index] = int(seen[-1]) if len(seen) else 0
 
     for_chunks(scan, n)
-    # each chunk counted from zero: shift by the distinct pairs of the chunks before it
-    offsets = np.cumsum(totals) - totals
-    start = np.concatenate(starts)
-    seen_before = np.concatenate([b + o for b, o in zip(before, offsets, strict=True)])
-    count = np.diff(seen_before, append=int(totals.sum()))
+    offsets = np.cumsum(repeats) - repeats  # repeats in the chunks before each chunk
+    start = np.concatenate([np.zeros(1, dtype=np.int64), *starts])
+    before = np.concatenate(
+        [np.zeros(1, dtype=np.int64), *(b + o for b, o in zip(repeats_before, offsets, strict=True))]
+    )
     end = np.empty_like(start)
     end[:-1] = start[1:] - 1
     end[-1] = n - 1
+    count = end - start + 1
+    count -= np.diff(before, append=int(repeats.sum()))
     first, last = packed[start].astype(np.int64), packed[end].astype(np.int64)
     owners = first // span
     base = owners * span - low
@@ -169,13 +221,15 @@ def period_sums(
     """Each customer's (in ``customers``) value summed over its first period, and over the others."""
     first_of = np.zeros(space, dtype=np.int64)
     first_of[customers.key] = customers.first
+    period_of_rows = Periods(freq, int(us.min()), int(us.max())) if len(us) else None
     # two halves of the rows, each summed in row order: the same sums whatever the thread count
     halves = np.zeros((2, 2 * space), dtype=np.float64)
     middle = (len(key) + 1) // 2
 
     def add(rows: slice) -> None:
         part = key[rows]
-        in_first = np.equal(periods(us[rows], freq), np.take(first_of, part))
+        assert period_of_rows is not None
+        in_first = np.equal(period_of_rows(us[rows]), np.take(first_of, part))
         slot = np.add(part, part)
         slot += in_first
         np.add.at(halves[0 if rows.start < middle else 1], slot, value[rows])

@@ -196,7 +196,15 @@ def _summary(
     if mask is not None:
         key, us = key[mask], us[mask]
         value = None if value is None else value[mask]
-    customers = core.runs(key, us, enc.space, freq)
+    # the ids of the customers present, decoded on the helper thread during the sort
+    decoded: list[pa.Array] = []
+
+    def decode_present() -> None:
+        present = np.zeros(enc.space, dtype=bool)
+        present[key] = True
+        decoded.append(enc.decode(np.flatnonzero(present)))
+
+    customers = core.runs(key, us, enc.space, freq, alongside=decode_present)
     count = customers.count
     monetary = None
     if value is not None:
@@ -204,15 +212,15 @@ def _summary(
         if include_first:
             monetary = (repeat_sum + first_sum) / count
         else:
-            repeats = count - 1
-            monetary = np.divide(repeat_sum, repeats, out=np.zeros(len(count)), where=repeats > 0)
+            # a customer without repeat periods has a repeat sum of exactly 0: 0 / 1
+            monetary = repeat_sum / np.maximum(count - 1, 1)
     unit = _UNIT_DAYS[freq]
     first_day = core.period_start_day(customers.first, freq)
     last_day = core.period_start_day(customers.last, freq)
     end_day = core.period_start_day(np.array([end_period], dtype=np.int64), freq)[0]
     return _Summary(
         code=customers.key,
-        ids=enc.decode(customers.key),
+        ids=decoded[0],
         frequency=count if include_first else count - 1,
         recency=(last_day - first_day) / unit,
         T=(end_day - first_day) / unit,
