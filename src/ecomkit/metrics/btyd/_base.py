@@ -163,7 +163,10 @@ def fit_log_params(
     """
     # BFGS rather than L-BFGS-B: for four parameters its dense update is trivial, and it needs no
     # BLAS/LAPACK call whose thread pool would dominate the fit on a busy machine (see ``dot``).
-    options: dict[str, Any] = {"maxiter": 2000, "gtol": 1e-9}
+    # gtol 1e-8 on the mean log-likelihood: the analytic gradient's rounding floor is about 1e-9 at a
+    # few hundred thousand customers, and a tighter tolerance there only spends evaluations in line
+    # searches that cannot improve (seen: 107 instead of 26); the parameters agree to ~1e-8 anyway
+    options: dict[str, Any] = {"maxiter": 2000, "gtol": 1e-8}
     jac: Any = True if analytic_gradient else "3-point"
     with np.errstate(all="ignore"):
         result = optimize.minimize(objective, x0, method="BFGS", jac=jac, options=options)
