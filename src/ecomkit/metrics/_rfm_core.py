@@ -118,25 +118,31 @@ class Runs:
 
 
 def runs(
-    key: KeyArray, us: IntArray, space: int, freq: str, *, alongside: Callable[[], object] | None = None
+    key: KeyArray,
+    us: IntArray,
+    space: int,
+    freq: str,
+    *,
+    with_customers: Callable[[IntArray], object] | None = None,
 ) -> Runs:
     """Each customer's distinct periods (count, first, last) among the rows; ``key`` in ``[0, space)``.
 
-    ``alongside``, if given, runs on the helper thread while the sort (which releases the GIL) runs
-    on this one; it has returned when ``runs`` returns.
+    ``with_customers``, if given, is called with the keys present (ascending) on the helper thread,
+    while the sort runs on this one; it has returned when ``runs`` returns.
     """
     n = len(key)
     if not n:
-        if alongside is not None:
-            alongside()
         empty = np.zeros(0, dtype=np.int64)
+        if with_customers is not None:
+            with_customers(empty)
         return Runs(empty, empty, empty, empty)
     period_of_rows = Periods(freq, int(us.min()), int(us.max()))
     low, span = period_of_rows.low, period_of_rows.high - period_of_rows.low + 1
     if space * span >= 2**62:
-        if alongside is not None:
-            alongside()
-        return _runs_lexsort(key, period_of_rows(us))
+        result = _runs_lexsort(key, period_of_rows(us))
+        if with_customers is not None:
+            with_customers(result.key)
+        return result
     dtype = np.int32 if space * span < 2**31 else np.int64
     packed = np.empty(n, dtype=dtype)
 
@@ -147,56 +153,72 @@ def runs(
         period -= low
         np.add(part, period, out=part, casting="unsafe")
 
+    def census() -> tuple[IntArray, IntArray]:
+        # rows per customer: the sorted rows are these runs, in key order (bincount holds the GIL,
+        # the sort does not: they overlap)
+        rows_of = np.bincount(key, minlength=space)
+        present = np.flatnonzero(rows_of)
+        if with_customers is not None:
+            with_customers(present)
+        return present, rows_of[present]
+
     for_chunks(pack, n)
-    job = None if alongside is None else submit(alongside, rows=n)
+    job = submit(census, rows=n)
     packed.sort()
-    if job is not None:
-        job.result()
-    return _scan(packed, span, low)
+    present, lengths = job.result()
+    return _scan(packed, span, low, present, lengths)
 
 
-def _scan(packed: npt.NDArray[np.int32] | npt.NDArray[np.int64], span: int, low: int) -> Runs:
-    """Customer runs and distinct pairs of sorted ``key · span + period - low`` integers.
+def _scan(
+    packed: npt.NDArray[np.int32] | npt.NDArray[np.int64],
+    span: int,
+    low: int,
+    owners: IntArray,
+    lengths: IntArray,
+) -> Runs:
+    """Distinct periods of the customer runs (``owners``, ``lengths``) in sorted ``packed``.
 
     A customer's distinct periods are its rows minus its repeated rows (a row equal to the one
-    before it), counted with a running sum of the repeat flags read at the run boundaries.
+    before it; a run's first row never is one). With ``C`` the running count of repeats, a run
+    ``[start, end]`` has ``C[end] - C[start]`` of them; ``C`` is computed chunk by chunk and read
+    at the run boundaries that fall in the chunk.
     """
     n = len(packed)
-    step = packed.dtype.type(span)
-    parts = [slice(start, min(start + CHUNK, n)) for start in range(0, n, CHUNK)]
-    starts: list[IntArray] = [np.zeros(0, dtype=np.int64)] * len(parts)
-    repeats_before: list[IntArray] = [np.zeros(0, dtype=np.int64)] * len(parts)
-    repeats = np.zeros(len(parts), dtype=np.int64)
+    start = np.cumsum(lengths) - lengths
+    end = start + lengths - 1
+    at_start = np.empty(len(start), dtype=np.int64)
+    at_end = np.empty(len(end), dtype=np.int64)
+    chunks = list(range(0, n, CHUNK))
+    totals = np.zeros(len(chunks), dtype=np.int64)
+    first_start = np.searchsorted(start, chunks)  # runs starting in chunk i: [first_start[i], ...[i + 1])
+    first_end = np.searchsorted(end, chunks)
+    first_start = np.append(first_start, len(start))
+    first_end = np.append(first_end, len(end))
 
     def scan(rows: slice) -> None:
-        # compare each row with the one before it, the chunk's first row with the previous chunk's last
+        index = rows.start // CHUNK
         begin = max(rows.start - 1, 0)
         window = packed[begin : rows.stop]
-        owner = np.floor_divide(window, step)
-        new_owner = np.not_equal(owner[1:], owner[:-1])
-        seen = np.cumsum(np.equal(window[1:], window[:-1]), dtype=np.int32)
-        local = np.flatnonzero(new_owner)
-        index = rows.start // CHUNK
-        starts[index] = local + (begin + 1)
-        # repeats in this chunk before each run start (the start row itself is never a repeat)
-        repeats_before[index] = seen[local].astype(np.int64)
-        repeats[index] = int(seen[-1]) if len(seen) else 0
+        repeats = np.zeros(rows.stop - rows.start, dtype=np.int32)
+        np.equal(window[1:], window[:-1], out=repeats[len(repeats) - len(window) + 1 :], casting="unsafe")
+        np.cumsum(repeats, out=repeats)
+        these = slice(first_start[index], first_start[index + 1])
+        at_start[these] = repeats[start[these] - rows.start]
+        these = slice(first_end[index], first_end[index + 1])
+        at_end[these] = repeats[end[these] - rows.start]
+        totals[index] = repeats[-1]
 
     for_chunks(scan, n)
-    offsets = np.cumsum(repeats) - repeats  # repeats in the chunks before each chunk
-    start = np.concatenate([np.zeros(1, dtype=np.int64), *starts])
-    before = np.concatenate(
-        [np.zeros(1, dtype=np.int64), *(b + o for b, o in zip(repeats_before, offsets, strict=True))]
-    )
-    end = np.empty_like(start)
-    end[:-1] = start[1:] - 1
-    end[-1] = n - 1
-    count = end - start + 1
-    count -= np.diff(before, append=int(repeats.sum()))
-    first, last = packed[start].astype(np.int64), packed[end].astype(np.int64)
-    owners = first // span
+    # each chunk counted from zero: shift by the repeats of the chunks before it
+    offsets = np.cumsum(totals) - totals
+    for index in range(len(chunks)):
+        at_start[first_start[index] : first_start[index + 1]] += offsets[index]
+        at_end[first_end[index] : first_end[index + 1]] += offsets[index]
+    count = lengths - (at_end - at_start)
     base = owners * span - low
+    first = packed[start].astype(np.int64)
     first -= base
+    last = packed[end].astype(np.int64)
     last -= base
     return Runs(owners, count, first, last)
 
@@ -230,7 +252,7 @@ def period_sums(
         part = key[rows]
         assert period_of_rows is not None
         in_first = np.equal(period_of_rows(us[rows]), np.take(first_of, part))
-        slot = np.add(part, part)
+        slot = np.add(part, part, dtype=np.intp)  # ufunc.at is faster with native indices
         slot += in_first
         np.add.at(halves[0 if rows.start < middle else 1], slot, value[rows])
 

@@ -199,12 +199,9 @@ def _summary(
     # the ids of the customers present, decoded on the helper thread during the sort
     decoded: list[pa.Array] = []
 
-    def decode_present() -> None:
-        present = np.zeros(enc.space, dtype=bool)
-        present[key] = True
-        decoded.append(enc.decode(np.flatnonzero(present)))
-
-    customers = core.runs(key, us, enc.space, freq, alongside=decode_present)
+    customers = core.runs(
+        key, us, enc.space, freq, with_customers=lambda keys: decoded.append(enc.decode(keys))
+    )
     count = customers.count
     monetary = None
     if value is not None:
