@@ -26,6 +26,16 @@ MIN_ROWS = 100_000
 
 _lock = threading.Lock()
 _pool: tuple[int, int, ThreadPoolExecutor] | None = None
+_local = threading.local()  # ``worker`` is set on the pool's own threads
+
+
+def _mark_worker() -> None:
+    _local.worker = True
+
+
+def _inline() -> bool:
+    """Work submitted from a pool thread runs on it: waiting for the pool from inside it could deadlock."""
+    return bool(getattr(_local, "worker", False)) or threads() < 2
 
 
 def threads() -> int:
@@ -48,7 +58,7 @@ def threads() -> int:
 
 def submit(fn: Callable[..., T], *args: object, rows: int) -> Future[T]:
     """Run ``fn(*args)`` on a helper thread, or right away when ``rows`` is small or there is one core."""
-    if rows < MIN_ROWS or threads() < 2:
+    if rows < MIN_ROWS or _inline():
         done: Future[T] = Future()
         done.set_result(fn(*args))
         return done
@@ -62,7 +72,7 @@ def _executor() -> ThreadPoolExecutor:
         if _pool is None or _pool[0] != pid or _pool[1] != size:
             if _pool is not None and _pool[0] == pid:
                 _pool[2].shutdown(wait=False)
-            _pool = (pid, size, ThreadPoolExecutor(max_workers=size, thread_name_prefix="ecomkit"))
+            _pool = (pid, size, ThreadPoolExecutor(size, "ecomkit", initializer=_mark_worker))
         return _pool[2]
 
 
@@ -93,7 +103,7 @@ def for_chunks(fn: Callable[[slice], object], rows: int, *, halves: bool = False
         for part in group:
             fn(part)
 
-    if rows < MIN_ROWS or threads() < 2:
+    if rows < MIN_ROWS or _inline():
         for group in groups:
             run(group)
         return

@@ -69,6 +69,13 @@ class Periods:
             day = np.arange(self._first_day, self._first_day + days, dtype=np.int64)
             self._months = day.astype("datetime64[D]").astype("datetime64[M]").astype(np.int64)
 
+    @classmethod
+    def of(cls, us: IntArray, freq: str) -> Periods:
+        """Periods covering every time in ``us`` (any range when ``us`` is empty)."""
+        if not len(us):
+            return cls(freq, 0, 0)
+        return cls(freq, int(us.min()), int(us.max()))
+
     def __call__(self, us: IntArray) -> IntArray:
         """The period of each time (all within the range given at construction)."""
         if self._months is None:
@@ -121,14 +128,15 @@ def runs(
     key: KeyArray,
     us: IntArray,
     space: int,
-    freq: str,
+    period_of_rows: Periods,
     *,
     with_customers: Callable[[IntArray], object] | None = None,
 ) -> Runs:
     """Each customer's distinct periods (count, first, last) among the rows; ``key`` in ``[0, space)``.
 
-    ``with_customers``, if given, is called with the keys present (ascending) on the helper thread,
-    while the sort runs on this one; it has returned when ``runs`` returns.
+    ``period_of_rows`` must cover every time in ``us``. ``with_customers``, if given, is called with
+    the keys present (ascending) on the helper thread while the sort runs on this one; it has
+    returned when ``runs`` returns.
     """
     n = len(key)
     if not n:
@@ -136,7 +144,6 @@ def runs(
         if with_customers is not None:
             with_customers(empty)
         return Runs(empty, empty, empty, empty)
-    period_of_rows = Periods(freq, int(us.min()), int(us.max()))
     low, span = period_of_rows.low, period_of_rows.high - period_of_rows.low + 1
     if space * span >= 2**62:
         result = _runs_lexsort(key, period_of_rows(us))
@@ -154,9 +161,12 @@ def runs(
         np.add(part, period, out=part, casting="unsafe")
 
     def census() -> tuple[IntArray, IntArray]:
-        # rows per customer: the sorted rows are these runs, in key order (bincount holds the GIL,
-        # the sort does not: they overlap)
-        rows_of = np.bincount(key, minlength=space)
+        # rows per customer: the sorted rows are these runs, in key order. ufunc.at holds the GIL:
+        # chunk by chunk, so it never keeps the other thread from starting an operation for long
+        # (one whole-column bincount here would keep the sort from even starting)
+        rows_of = np.zeros(space, dtype=np.int64)
+        for start in range(0, n, CHUNK):
+            np.add.at(rows_of, key[start : start + CHUNK], 1)
         present = np.flatnonzero(rows_of)
         if with_customers is not None:
             with_customers(present)
@@ -238,24 +248,35 @@ def _runs_lexsort(key: KeyArray, period: IntArray) -> Runs:
 
 
 def period_sums(
-    key: KeyArray, us: IntArray, value: FloatArray, space: int, customers: Runs, freq: str
+    key: KeyArray,
+    us: IntArray,
+    value: FloatArray,
+    space: int,
+    customers: Runs,
+    period_of_rows: Periods,
 ) -> tuple[FloatArray, FloatArray]:
-    """Each customer's (in ``customers``) value summed over its first period, and over the others."""
-    first_of = np.zeros(space, dtype=np.int64)
-    first_of[customers.key] = customers.first
-    period_of_rows = Periods(freq, int(us.min()), int(us.max())) if len(us) else None
-    # two halves of the rows, each summed in row order: the same sums whatever the thread count
+    """Each customer's (in ``customers``) value summed over its first period, and over the others.
+
+    One ``np.add.at`` into slot ``2·key + (row in its first period)`` gives both sums. The rows are
+    added up in two fixed halves, each in row order: the same sums whatever the thread count.
+    """
+    low = period_of_rows.low
+    # first period - low per key: a small table (it is gathered once per row, cache size matters)
+    first_of = np.zeros(space, dtype=np.int32)
+    first_of[customers.key] = customers.first - low
     halves = np.zeros((2, 2 * space), dtype=np.float64)
     middle = (len(key) + 1) // 2
 
     def add(rows: slice) -> None:
-        part = key[rows]
-        assert period_of_rows is not None
-        in_first = np.equal(period_of_rows(us[rows]), np.take(first_of, part))
-        slot = np.add(part, part, dtype=np.intp)  # ufunc.at is faster with native indices
+        slot = key[rows].astype(np.intp)  # native indices: faster gathers and ufunc.at
+        period = period_of_rows(us[rows])
+        period -= low
+        in_first = np.equal(period, np.take(first_of, slot))
+        slot += slot
         slot += in_first
         np.add.at(halves[0 if rows.start < middle else 1], slot, value[rows])
 
     for_chunks(add, len(key), halves=True)
-    sums = (halves[0] + halves[1]).reshape(space, 2)
-    return np.take(sums[:, 1], customers.key), np.take(sums[:, 0], customers.key)
+    sums = np.add(halves[0], halves[1]).reshape(space, 2)
+    both = np.take(sums, customers.key, axis=0)
+    return both[:, 1], both[:, 0]

@@ -199,13 +199,14 @@ def _summary(
     # the ids of the customers present, decoded on the helper thread during the sort
     decoded: list[pa.Array] = []
 
+    period_of_rows = core.Periods.of(us, freq)
     customers = core.runs(
-        key, us, enc.space, freq, with_customers=lambda keys: decoded.append(enc.decode(keys))
+        key, us, enc.space, period_of_rows, with_customers=lambda keys: decoded.append(enc.decode(keys))
     )
     count = customers.count
     monetary = None
     if value is not None:
-        first_sum, repeat_sum = core.period_sums(key, us, value, enc.space, customers, freq)
+        first_sum, repeat_sum = core.period_sums(key, us, value, enc.space, customers, period_of_rows)
         if include_first:
             monetary = (repeat_sum + first_sum) / count
         else:
@@ -260,7 +261,8 @@ def _calibration_holdout(
             f"check calibration_end={calibration_end!r} and observation_end={observation_end!r}"
         )
     n_customers = enc.space
-    holdout = core.runs(enc.key[in_holdout], enc.us[in_holdout], n_customers, freq)
+    holdout_us = enc.us[in_holdout]
+    holdout = core.runs(enc.key[in_holdout], holdout_us, n_customers, core.Periods.of(holdout_us, freq))
     hold_freq = np.zeros(n_customers, dtype=np.int64)
     hold_freq[holdout.key] = holdout.count
     hold_freq = hold_freq[cal.code]
