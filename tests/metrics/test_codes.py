@@ -70,3 +70,39 @@ def test_integers(values: list[int], spread: int) -> None:
     # spread 0 keeps values close together (presence table); larger spreads force hashing
     scaled = [v // (2**30) if spread == 0 else v for v in values]
     _check(pa.array(scaled, type=pa.int64()))
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.text(alphabet="09x-", min_size=0, max_size=12), min_size=1, max_size=80))
+def test_short_ascii_ids_of_any_length(words: list[str]) -> None:
+    # padded with NUL to the longest id and keyed arithmetically when the key space allows
+    _check(pa.array(words))
+    _check(pa.array(words, type=pa.large_string()))
+    _check(pa.array([w.encode() for w in words], type=pa.binary()))
+
+
+def test_keys_preserve_order_and_decode() -> None:
+    from ecomkit.metrics._codes import customer_keys
+
+    for array in (
+        # variable-length ASCII, padded with NUL; enough rows for the key space (2 · 99 · 99)
+        pa.array(["ab", "a", "abb", "b", "ab"] * 1000),
+        pa.array(["C0000012", "C0000003", "C0100000"]),  # fixed width
+        pa.array([10**6 + 5, 10**6, 10**6 + 5]),  # integers
+    ):
+        keys = customer_keys(array)
+        values = array.to_pylist()
+        assert keys.key.dtype == np.int32  # small key spaces use 32-bit keys
+        assert keys.key.min() >= 0
+        assert keys.key.max() < keys.space
+        first = range(min(5, len(values)))
+        for i, j in ((a, b) for a in first for b in first):
+            assert (keys.key[i] < keys.key[j]) == (values[i] < values[j])
+        order = np.unique(keys.key)
+        assert keys.decode(order).to_pylist() == sorted(set(values))
+        assert keys.decode(order).type == array.type
+
+
+def test_ids_with_nul_or_non_ascii_bytes_are_hashed() -> None:
+    _check(pa.array([b"a\x00", b"a", b"b"], type=pa.binary()))  # NUL would collide with padding
+    _check(pa.array(["é", "e", "éé", "e"]))

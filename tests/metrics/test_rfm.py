@@ -210,3 +210,52 @@ def test_no_transaction_in_the_observation_window_gives_an_empty_summary() -> No
     assert summary.num_rows == 0
     assert summary.column_names == ["customer_id", "frequency", "recency", "T", "monetary_value"]
     assert rfm_summary(late.slice(0, 0), value_col="v").num_rows == 0
+
+
+def _big_log(rows: int = 150_000, customers: int = 30_000, seed: int = 3) -> pa.Table:
+    # above the size at which rfm_summary splits its work between threads
+    rng = np.random.default_rng(seed)
+    seconds = rng.integers(0, 700 * 86400, rows)
+    us = np.datetime64("2021-03-01T00:00:00", "us") + seconds.astype("timedelta64[s]")
+    return pa.table(
+        {
+            "cust": rng.integers(0, customers, rows) * 7 + 1000,
+            "ts": pa.array(us).cast(pa.timestamp("us", tz="UTC")),
+            "amount": np.round(rng.gamma(2.0, 20.0, rows), 2),
+        }
+    )
+
+
+@pytest.mark.parametrize("style", ["int", "C{:07d}", "{}x", "cust-{}"])
+@pytest.mark.parametrize("freq", ["D", "W", "M"])
+def test_large_logs_are_the_same_on_one_thread_and_equal_lifetimes(
+    monkeypatch: pytest.MonkeyPatch, style: str, freq: str
+) -> None:
+    # ids: integers, fixed-width strings (arithmetic keys), short ASCII strings of varying length
+    # (padded, arithmetic keys) and longer ones (hashed)
+    from lifetimes.utils import summary_data_from_transaction_data
+
+    log = _big_log()
+    if style != "int":
+        log = log.set_column(0, "cust", pa.array([style.format(c) for c in log["cust"].to_pylist()]))
+    end = dt.datetime(2022, 12, 1, tzinfo=UTC)  # before the last transactions: some rows are ignored
+    ours = rfm_summary(
+        log, customer_col="cust", time_col="ts", value_col="amount", freq=freq, observation_end=end
+    )  # type: ignore[arg-type]
+    monkeypatch.setenv("ECOMKIT_THREADS", "1")
+    alone = rfm_summary(
+        log, customer_col="cust", time_col="ts", value_col="amount", freq=freq, observation_end=end
+    )  # type: ignore[arg-type]
+    assert ours.equals(alone)  # bit for bit, whatever the thread count
+    frame = _lifetimes_frame(log)
+    if freq == "M":  # lifetimes' month semantics, as in test_months_equal_lifetimes_month_semantics
+        frame["ts"] = frame["ts"].dt.to_period("M").dt.to_timestamp()
+        theirs = summary_data_from_transaction_data(
+            frame, "cust", "ts", "amount", freq="D", observation_period_end=dt.datetime(2022, 12, 1)
+        )
+        theirs[["recency", "T"]] /= 365.2425 / 12
+    else:
+        theirs = summary_data_from_transaction_data(
+            frame, "cust", "ts", "amount", freq=freq, observation_period_end=dt.datetime(2022, 12, 1)
+        )
+    _assert_frames_equal(ours, theirs, "cust")
