@@ -86,7 +86,9 @@ def rfm_summary(
     transactions' values (0 if none), and ``duration_holdout`` is the number of periods between the two
     ends. Customers first seen in the holdout are not in the result.
 
-    Rows with a null customer or time are left out; a null value counts as 0.
+    Rows with a null customer or time are left out; a null value counts as 0. From 100,000 rows the
+    work is shared between threads (as many as the process may use cores, capped by the
+    ``ECOMKIT_THREADS`` environment variable); the result is the same, bit for bit, on any number.
 
     Args:
         transactions: one row per transaction.
