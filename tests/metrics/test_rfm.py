@@ -259,3 +259,31 @@ def test_large_logs_are_the_same_on_one_thread_and_equal_lifetimes(
             frame, "cust", "ts", "amount", freq=freq, observation_period_end=dt.datetime(2022, 12, 1)
         )
     _assert_frames_equal(ours, theirs, "cust")
+
+
+def test_large_calibration_holdout_equals_lifetimes() -> None:
+    from lifetimes.utils import calibration_and_holdout_data
+
+    log = _big_log()
+    log = log.set_column(0, "cust", pa.array([f"C{c:07d}" for c in log["cust"].to_pylist()]))
+    cal, end = dt.datetime(2022, 6, 30, 12), dt.datetime(2022, 12, 31)
+    theirs = calibration_and_holdout_data(
+        _lifetimes_frame(log),
+        "cust",
+        "ts",
+        cal,
+        observation_period_end=end,
+        freq="W",
+        monetary_value_col="amount",
+    )
+    ours = rfm_summary(
+        log,
+        customer_col="cust",
+        time_col="ts",
+        value_col="amount",
+        freq="W",
+        calibration_end=cal.replace(tzinfo=UTC),
+        observation_end=end.replace(tzinfo=UTC),
+    )
+    assert ours.num_rows > 20_000
+    _assert_frames_equal(ours, theirs, "cust")
