@@ -39,6 +39,10 @@ def _check(array: pa.Array | pa.ChunkedArray) -> None:
         pa.array([2**64 - 1, 2**63 + 5, 2**64 - 1], type=pa.uint64()),  # beyond int64
         pa.array([10**15, 3, 10**15], type=pa.int64()),  # sparse range: hashed
         pa.array(["k7", "k1", "k3", "k1", "k9"]).slice(1, 3),  # sliced: offsets start inside the buffer
+        # sparse decimal ids: hashed, and the distinct ids sorted as mixed-radix integers
+        pa.array(["7112345678901", "99", "7112345678901", "10", "100", "6812345678901"]),
+        pa.array([b"7112345678901", b"10", b"7112345678901"], type=pa.large_binary()),
+        pa.array(["cus_NffrFeUfNV2Hib", "cus_A", "cus_NffrFeUfNV2Hia"]),  # too many digits: Arrow sorts
         pa.chunked_array([["C01", "C02"], ["C01", "C00"]]),
     ],
 )

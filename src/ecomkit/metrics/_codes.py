@@ -130,6 +130,19 @@ def _offsets(array: pa.Array) -> npt.NDArray[np.int32] | npt.NDArray[np.int64]:
 
 
 def _string_keys(array: pa.Array) -> CustomerKeys | None:
+    padded = _padded_matrix(array, _MAX_WIDTH)
+    if padded is None:
+        return None
+    matrix, width, fixed = padded
+    return _mixed_radix_keys(matrix, width, fixed, array.type, limit=_key_space_limit(len(array)))
+
+
+def _padded_matrix(array: pa.Array, max_width: int) -> tuple[npt.NDArray[np.uint8], int, bool] | None:
+    """The ids as an ``(n, 8·k)`` byte matrix (whole 64-bit words), the id width and whether it is fixed.
+
+    ``None`` when an id is longer than ``max_width`` bytes, or when ids of different lengths cannot be
+    padded with NUL safely (an id with a NUL or a non-ASCII byte).
+    """
     n = len(array)
     offsets = _offsets(array)
     start, stop = int(offsets[0]), int(offsets[-1])
@@ -144,7 +157,7 @@ def _string_keys(array: pa.Array) -> CustomerKeys | None:
         # shorter ids padded with NUL keep their order and stay distinct only if no id has a NUL;
         # Arrow pads bytes, so the ids must be ASCII for every row to become ``width`` bytes
         width = int(lengths.max())
-        if width > _MAX_WIDTH or int(data.max()) >= 0x80 or not data.all():
+        if width > max_width or int(data.max()) >= 0x80 or not data.all():
             return None
         text = array if pa.types.is_string(array.type) or pa.types.is_large_string(array.type) else None
         if text is None:  # ASCII bytes are valid UTF-8: the cast only relabels
@@ -152,10 +165,9 @@ def _string_keys(array: pa.Array) -> CustomerKeys | None:
         padded = pc.ascii_rpad(text, width=width, padding="\0")
         begin = int(_offsets(padded)[0])
         data = np.frombuffer(padded.buffers()[2], dtype=np.uint8, count=n * width, offset=begin)
-    if not 0 < width <= _MAX_WIDTH:
+    if not 0 < width <= max_width:
         return None
-    matrix = _rows_as_words(data, n, width)
-    return _mixed_radix_keys(matrix, width, fixed, array.type)
+    return _rows_as_words(data, n, width), width, fixed
 
 
 def _rows_as_words(data: npt.NDArray[np.uint8], n: int, width: int) -> npt.NDArray[np.uint8]:
@@ -192,12 +204,13 @@ def _byte_ranges(matrix: npt.NDArray[np.uint8]) -> tuple[IntArray, IntArray]:
 
 
 def _mixed_radix_keys(
-    matrix: npt.NDArray[np.uint8], width: int, fixed: bool, kind: pa.DataType
+    matrix: npt.NDArray[np.uint8], width: int, fixed: bool, kind: pa.DataType, *, limit: int
 ) -> CustomerKeys | None:
+    """Mixed-radix keys of the rows of ``matrix``, or ``None`` if the key space exceeds ``limit``."""
     n, stride = matrix.shape
     lows, highs = _byte_ranges(matrix)
     radix = highs - lows + 1  # 1 where every row has the same byte: no digit
-    limit, space = _key_space_limit(n), 1
+    space = 1
     for position in range(width):
         space *= int(radix[position])
         if space > limit:
@@ -264,9 +277,22 @@ def _mixed_radix_keys(
 
 def _hashed_keys(array: pa.Array) -> CustomerKeys:
     encoded = array.dictionary_encode()
-    order = pc.sort_indices(encoded.dictionary)
-    distinct = encoded.dictionary.take(order)
+    order = _sort_order(encoded.dictionary)
+    distinct = encoded.dictionary.take(pa.array(order))
     rank = np.empty(len(order), dtype=np.int64)
-    rank[order.to_numpy()] = np.arange(len(order), dtype=np.int64)
+    rank[order] = np.arange(len(order), dtype=np.int64)
     key = rank[encoded.indices.to_numpy(zero_copy_only=False).astype(np.int64)]
     return CustomerKeys(key, len(distinct), lambda keys: distinct.take(pa.array(keys)))
+
+
+def _sort_order(distinct: pa.Array) -> npt.NDArray[np.intp]:
+    """Indices that sort ``distinct`` (no two values equal).
+
+    Strings that fit a 62-bit mixed-radix key (decimal ids of up to 18 digits, say) are sorted as
+    those integers, some ten times faster than Arrow compares strings; others are sorted by Arrow.
+    """
+    padded = _padded_matrix(distinct, 64) if _is_variable_width(distinct.type) and len(distinct) else None
+    keys = None if padded is None else _mixed_radix_keys(*padded, distinct.type, limit=2**62)
+    if keys is None:
+        return np.asarray(pc.sort_indices(distinct).to_numpy(), dtype=np.intp)
+    return np.argsort(keys.key)
