@@ -11,10 +11,7 @@ from ecomkit.errors import ConfigError
 
 @pytest.mark.parametrize("setting", ["1", "2", "8"])
 @pytest.mark.parametrize("rows", [0, 5, _threads.MIN_ROWS - 1, _threads.MIN_ROWS, 3 * _threads.CHUNK + 17])
-@pytest.mark.parametrize("halves", [False, True])
-def test_for_chunks_visits_every_row_once(
-    monkeypatch: pytest.MonkeyPatch, setting: str, rows: int, halves: bool
-) -> None:
+def test_for_chunks_visits_every_row_once(monkeypatch: pytest.MonkeyPatch, setting: str, rows: int) -> None:
     monkeypatch.setenv("ECOMKIT_THREADS", setting)
     seen = np.zeros(rows, dtype=np.int64)
     names: set[str] = set()
@@ -24,22 +21,10 @@ def test_for_chunks_visits_every_row_once(
         seen[part] += 1
         names.add(threading.current_thread().name)
 
-    _threads.for_chunks(visit, rows, halves=halves)
+    _threads.for_chunks(visit, rows)
     assert np.array_equal(seen, np.ones(rows, dtype=np.int64))
     if setting == "1" or rows < _threads.MIN_ROWS:
         assert names <= {threading.current_thread().name}
-
-
-def test_halves_split_at_the_middle(monkeypatch: pytest.MonkeyPatch) -> None:
-    # the split of the rows between the two halves does not depend on the thread count
-    rows = 2 * _threads.CHUNK + 5
-    middle = (rows + 1) // 2
-    for setting in ("1", "2"):
-        monkeypatch.setenv("ECOMKIT_THREADS", setting)
-        parts: list[slice] = []
-        _threads.for_chunks(parts.append, rows, halves=True)
-        assert all(p.stop <= middle or p.start >= middle for p in parts)
-        assert sorted((p.start, p.stop) for p in parts)[0] == (0, _threads.CHUNK)
 
 
 def test_submit_runs_small_work_inline() -> None:

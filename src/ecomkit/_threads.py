@@ -81,23 +81,16 @@ def _executor() -> ThreadPoolExecutor:
 CHUNK = 1 << 17
 
 
-def for_chunks(fn: Callable[[slice], object], rows: int, *, halves: bool = False) -> None:
+def for_chunks(fn: Callable[[slice], object], rows: int) -> None:
     """Call ``fn`` on consecutive row ranges of at most :data:`CHUNK` rows covering ``range(rows)``.
 
     The ranges are split into one contiguous group per thread and the groups run at the same time,
-    so ``fn`` must only write its own rows of shared outputs. With ``halves``, there are exactly two
-    groups, the rows before ``(rows + 1) // 2`` and the rest (each chunked from its start), whatever
-    the number of threads: work that accumulates per half gives the same result everywhere.
-    Returns when every call has returned.
+    so ``fn`` must only write its own rows of shared outputs. Returns when every call has returned.
     """
-    if halves:
-        middle = (rows + 1) // 2
-        groups = [_chunks(0, middle), _chunks(middle, rows)]
-    else:
-        parts = _chunks(0, rows)
-        count = max(min(threads(), len(parts)), 1)
-        bounds = [len(parts) * i // count for i in range(count + 1)]
-        groups = [parts[bounds[i] : bounds[i + 1]] for i in range(count)]
+    parts = _chunks(0, rows)
+    count = max(min(threads(), len(parts)), 1)
+    bounds = [len(parts) * i // count for i in range(count + 1)]
+    groups = [parts[bounds[i] : bounds[i + 1]] for i in range(count)]
 
     def run(group: list[slice]) -> None:
         for part in group:

@@ -6,15 +6,17 @@ its number of distinct periods, its first and last period, and the value summed 
 period and over the rest.
 
 One sort does the counting: each row becomes ``key · span + period - low`` (a 32-bit integer when it
-fits), a plain SIMD sort orders them customer-major, and a scan of the sorted integers finds the
-distinct pairs and the customer runs. The value sums need no sort: with each customer's first
-period known, ``2 · key + (row in the first period)`` is a slot of one ``np.add.at``.
+fits), a plain SIMD sort orders them customer-major while a helper thread counts each key's rows
+(which places the customers' runs), and a scan of the sorted integers counts each run's distinct
+periods. The value sums need no sort: with each customer's first period known,
+``2 · key + (row in the first period)`` is a slot of one ``np.add.at``.
 
-Everything that touches every row runs in chunks of :data:`ecomkit._threads.CHUNK` rows on two
-threads: a chunk's temporaries stay in the core's cache and their memory is recycled, where
-whole-column temporaries would each cost fresh pages (at a million rows, as much as the arithmetic).
-The value sums are added up in two fixed halves of the rows, so the result does not depend on the
-number of threads.
+Everything that touches every row runs in chunks of :data:`ecomkit._threads.CHUNK` rows: a chunk's
+temporaries stay in the core's cache and their memory is recycled, where whole-column temporaries
+would each cost fresh pages (at a million rows, as much as the arithmetic). Values are added in row
+order, so the result does not depend on the number of threads. Functions that hold the GIL
+(``np.bincount``, ``np.cumsum``) are kept away from the work that runs next to the sort: one of them
+keeps the other thread from even starting its next operation.
 """
 
 from __future__ import annotations
@@ -257,26 +259,33 @@ def period_sums(
 ) -> tuple[FloatArray, FloatArray]:
     """Each customer's (in ``customers``) value summed over its first period, and over the others.
 
-    One ``np.add.at`` into slot ``2·key + (row in its first period)`` gives both sums. The rows are
-    added up in two fixed halves, each in row order: the same sums whatever the thread count.
+    One ``np.add.at`` into slot ``2·key + (row in its first period)`` gives both sums. The slots are
+    computed chunk by chunk on the helper thread, and added up here as they come, in row order: every
+    customer's values are added in row order, so the sums are the same bit for bit as any other
+    row-order sum of the same rows (a Spark bucket's, a ``bincount``'s), whatever the thread count.
     """
-    low = period_of_rows.low
+    n, low = len(key), period_of_rows.low
     # first period - low per key: a small table (it is gathered once per row, cache size matters)
     first_of = np.zeros(space, dtype=np.int32)
     first_of[customers.key] = customers.first - low
-    halves = np.zeros((2, 2 * space), dtype=np.float64)
-    middle = (len(key) + 1) // 2
 
-    def add(rows: slice) -> None:
+    def slots(rows: slice) -> npt.NDArray[np.intp]:
         slot = key[rows].astype(np.intp)  # native indices: faster gathers and ufunc.at
         period = period_of_rows(us[rows])
         period -= low
         in_first = np.equal(period, np.take(first_of, slot))
         slot += slot
         slot += in_first
-        np.add.at(halves[0 if rows.start < middle else 1], slot, value[rows])
+        return slot
 
-    for_chunks(add, len(key), halves=True)
-    sums = np.add(halves[0], halves[1]).reshape(space, 2)
-    both = np.take(sums, customers.key, axis=0)
+    sums = np.zeros(2 * space, dtype=np.float64)
+    chunks = _chunks(n)
+    jobs = [submit(slots, rows, rows=n) for rows in chunks]
+    for rows, job in zip(chunks, jobs, strict=True):
+        np.add.at(sums, job.result(), value[rows])
+    both = np.take(sums.reshape(space, 2), customers.key, axis=0)
     return both[:, 1], both[:, 0]
+
+
+def _chunks(rows: int) -> list[slice]:
+    return [slice(start, min(start + CHUNK, rows)) for start in range(0, rows, CHUNK)]
