@@ -49,6 +49,7 @@ class _Encoded:
     space: int
     us: _IntArray  # UTC microseconds
     value: _FloatArray | None
+    span: tuple[int, int]  # the first and the last time (0, 0 without rows)
 
 
 def rfm_summary(
@@ -125,10 +126,10 @@ def rfm_summary(
     require_columns(table, [customer_col, time_col, *([value_col] if value_col else [])], what="transactions")
     enc = _encode(table, customer_col, time_col, value_col)
     if calibration_end is None:
-        end_period = core.period_of(_end_us(observation_end, enc.us), freq)
+        end_period = core.period_of(_end_us(observation_end, enc), freq)
         # transactions in a period after the end's are ignored
         after = core.period_start_us(end_period + 1, freq)
-        mask = enc.us < after if len(enc.us) and int(enc.us.max()) >= after else None
+        mask = enc.us < after if len(enc.us) and enc.span[1] >= after else None
         summary = _summary(enc, mask, end_period, freq, include_first)
         return _assemble(summary, customer_col, value_col is not None, suffix="")
     return _calibration_holdout(
@@ -148,14 +149,16 @@ def _encode(table: pa.Table, customer_col: str, time_col: str, value_col: str | 
         # sparse keys would make every per-customer table (bincount) larger than the log: rank them
         present, key = dense(key, space)
         space, decode = len(present), lambda codes: keys.decode(present[codes])
-    us = np.asarray(times.cast(pa.int64()).to_numpy(), dtype=np.int64)
+    as_int = times.cast(pa.int64())
+    us = np.asarray(as_int.to_numpy(), dtype=np.int64)
+    first, last = (0, 0) if not len(us) else (int(v.as_py()) for v in pc.min_max(as_int).values())
     value: _FloatArray | None = None
     if value_col is not None:
         raw = np.asarray(
             table.column(value_col).cast(pa.float64()).to_numpy(zero_copy_only=False), dtype=np.float64
         )
         value = np.nan_to_num(raw, nan=0.0) if np.isnan(raw).any() else raw
-    return _Encoded(decode, key, space, us, value)
+    return _Encoded(decode, key, space, us, value, (first, last))
 
 
 def _as_utc(column: pa.ChunkedArray, name: str) -> pa.ChunkedArray:
@@ -172,11 +175,9 @@ def _as_utc(column: pa.ChunkedArray, name: str) -> pa.ChunkedArray:
         raise CastError(name, sample[0].as_py() if len(sample) else None, str(TIMESTAMP)) from None
 
 
-def _end_us(end: dt.datetime | None, us: _IntArray) -> int:
+def _end_us(end: dt.datetime | None, enc: _Encoded) -> int:
     if end is None:
-        if not len(us):
-            return 0
-        return int(us.max())
+        return enc.span[1]
     aware = end if end.tzinfo is not None else end.replace(tzinfo=dt.timezone.utc)
     return int(pa.scalar(aware.astimezone(dt.timezone.utc), TIMESTAMP).cast(pa.int64()).as_py())
 
@@ -201,7 +202,7 @@ def _summary(
     # the ids of the customers present, decoded on the helper thread during the sort
     decoded: list[pa.Array] = []
 
-    period_of_rows = core.Periods.of(us, freq)
+    period_of_rows = core.Periods(freq, *enc.span) if mask is None else core.Periods.of(us, freq)
     customers = core.runs(
         key, us, enc.space, period_of_rows, with_customers=lambda keys: decoded.append(enc.decode(keys))
     )
@@ -249,8 +250,8 @@ def _calibration_holdout(
     calibration_end: dt.datetime,
     include_first: bool,
 ) -> pa.Table:
-    cal_us = _end_us(calibration_end, enc.us)
-    obs_us = _end_us(observation_end, enc.us)
+    cal_us = _end_us(calibration_end, enc)
+    obs_us = _end_us(observation_end, enc)
     cal_period, obs_period = core.period_of(cal_us, freq), core.period_of(obs_us, freq)
     in_cal = enc.us <= cal_us
     cal = _summary(enc, in_cal, cal_period, freq, include_first)
