@@ -6,17 +6,17 @@ its number of distinct periods, its first and last period, and the value summed 
 period and over the rest.
 
 One sort does the counting: each row becomes ``key · span + period - low`` (a 32-bit integer when it
-fits), a plain SIMD sort orders them customer-major while a helper thread counts each key's rows
-(which places the customers' runs), and a scan of the sorted integers counts each run's distinct
-periods. The value sums need no sort: with each customer's first period known,
+fits), a plain SIMD sort orders them customer-major, and a scan of the sorted integers counts each
+run's distinct periods. Meanwhile a helper thread counts each key's rows (which places the runs) and
+adds up the values, which needs no sort: with each key's first period known (``np.minimum.at``),
 ``2 · key + (row in the first period)`` is a slot of one ``np.add.at``.
 
 Everything that touches every row runs in chunks of :data:`ecomkit._threads.CHUNK` rows: a chunk's
 temporaries stay in the core's cache and their memory is recycled, where whole-column temporaries
 would each cost fresh pages (at a million rows, as much as the arithmetic). Values are added in row
-order, so the result does not depend on the number of threads. Functions that hold the GIL
-(``np.bincount``, ``np.cumsum``) are kept away from the work that runs next to the sort: one of them
-keeps the other thread from even starting its next operation.
+order, so the result does not depend on the number of threads. ``ufunc.at``, ``np.bincount`` and
+``np.cumsum`` hold the GIL: next to the sort (one long call without it) they cost nothing, next to
+many short operations they make both threads wait, so they run chunk by chunk.
 """
 
 from __future__ import annotations
@@ -126,32 +126,44 @@ class Runs:
     last: IntArray
 
 
-def runs(
+@dataclass(frozen=True)
+class Summary:
+    """:class:`Runs`, and each customer's value summed over its first period and over the others."""
+
+    runs: Runs
+    first_sum: FloatArray | None
+    repeat_sum: FloatArray | None
+
+
+def runs(key: KeyArray, us: IntArray, space: int, period_of_rows: Periods) -> Runs:
+    """Each customer's distinct periods (count, first, last) among the rows; ``key`` in ``[0, space)``."""
+    return summarize(key, us, None, space, period_of_rows).runs
+
+
+def summarize(
     key: KeyArray,
     us: IntArray,
+    value: FloatArray | None,
     space: int,
     period_of_rows: Periods,
     *,
     with_customers: Callable[[IntArray], object] | None = None,
-) -> Runs:
-    """Each customer's distinct periods (count, first, last) among the rows; ``key`` in ``[0, space)``.
+) -> Summary:
+    """:class:`Runs` of the customers and, with ``value``, their first-period and later value sums.
 
-    ``period_of_rows`` must cover every time in ``us``. ``with_customers``, if given, is called with
-    the keys present (ascending) on the helper thread while the sort runs on this one; it has
-    returned when ``runs`` returns.
+    ``key`` is in ``[0, space)``; ``period_of_rows`` covers every time in ``us``. ``with_customers``,
+    if given, is called with the keys present (ascending), on this thread, before ``summarize``
+    returns.
+
+    On two threads: this one sorts (one long call that releases the GIL) and then scans the sorted
+    rows; the helper meanwhile counts each key's rows, finds each key's first period and adds up
+    the values, all with ``ufunc.at``, which holds the GIL. Next to the sort that costs nothing;
+    next to the scan the two share the GIL, still faster than one after the other.
     """
     n = len(key)
-    if not n:
-        empty = np.zeros(0, dtype=np.int64)
-        if with_customers is not None:
-            with_customers(empty)
-        return Runs(empty, empty, empty, empty)
     low, span = period_of_rows.low, period_of_rows.high - period_of_rows.low + 1
-    if space * span >= 2**62:
-        result = _runs_lexsort(key, period_of_rows(us))
-        if with_customers is not None:
-            with_customers(result.key)
-        return result
+    if not n or space * span >= 2**62:
+        return _summarize_lexsorted(key, us, value, space, period_of_rows, with_customers)
     dtype = np.int32 if space * span < 2**31 else np.int64
     packed = np.empty(n, dtype=dtype)
 
@@ -162,23 +174,75 @@ def runs(
         period -= low
         np.add(part, period, out=part, casting="unsafe")
 
-    def census() -> tuple[IntArray, IntArray]:
-        # rows per customer: the sorted rows are these runs, in key order. ufunc.at holds the GIL:
-        # chunk by chunk, so it never keeps the other thread from starting an operation for long
-        # (one whole-column bincount here would keep the sort from even starting)
+    def count() -> tuple[IntArray, IntArray]:
+        # rows per customer: the sorted rows are these runs, in key order
         rows_of = np.zeros(space, dtype=np.int64)
         for start in range(0, n, CHUNK):
             np.add.at(rows_of, key[start : start + CHUNK], 1)
         present = np.flatnonzero(rows_of)
-        if with_customers is not None:
-            with_customers(present)
         return present, rows_of[present]
 
+    def add_up(values: FloatArray) -> FloatArray:
+        # each key's first period, then one np.add.at into slot 2·key + (row in the first period);
+        # chunk after chunk in row order, so every customer's values are added in row order
+        first_of = np.full(space, span, dtype=np.int32)
+        chunks = [slice(start, start + CHUNK) for start in range(0, n, CHUNK)]
+        periods_of: list[npt.NDArray[np.int32]] = []
+        for rows in chunks:
+            relative = period_of_rows(us[rows])
+            relative -= low
+            periods_of.append(relative.astype(np.int32))
+            np.minimum.at(first_of, key[rows], periods_of[-1])
+        sums = np.zeros(2 * space, dtype=np.float64)
+        for rows, period in zip(chunks, periods_of, strict=True):
+            slot = key[rows].astype(np.intp)  # native indices: faster gathers and ufunc.at
+            in_first = np.equal(period, np.take(first_of, slot))
+            slot += slot
+            slot += in_first
+            np.add.at(sums, slot, values[rows])
+        return sums
+
     for_chunks(pack, n)
-    job = submit(census, rows=n)
+    counted = submit(count, rows=n)
+    added = None if value is None else submit(add_up, value, rows=n)
     packed.sort()
-    present, lengths = job.result()
-    return _scan(packed, span, low, present, lengths)
+    present, lengths = counted.result()
+    found = _scan(packed, span, low, present, lengths)
+    if with_customers is not None:
+        with_customers(present)
+    if added is None:
+        return Summary(found, None, None)
+    sums = added.result()
+    both = np.take(sums.reshape(space, 2), present, axis=0)
+    return Summary(found, both[:, 1], both[:, 0])
+
+
+def _summarize_lexsorted(
+    key: KeyArray,
+    us: IntArray,
+    value: FloatArray | None,
+    space: int,
+    period_of_rows: Periods,
+    with_customers: Callable[[IntArray], object] | None,
+) -> Summary:
+    """:func:`summarize` without threads, for no rows or key and period ranges too large to pack."""
+    if len(key):
+        found = _runs_lexsort(key, period_of_rows(us))
+    else:
+        empty = np.zeros(0, dtype=np.int64)
+        found = Runs(empty, empty, empty, empty)
+    if with_customers is not None:
+        with_customers(found.key)
+    if value is None:
+        return Summary(found, None, None)
+    first_of = np.zeros(space, dtype=np.int64)
+    first_of[found.key] = found.first
+    slot = key.astype(np.intp)
+    slot += slot
+    slot += np.equal(period_of_rows(us), np.take(first_of, key))
+    sums = np.bincount(slot, weights=value, minlength=2 * space).reshape(space, 2)
+    both = np.asarray(np.take(sums, found.key, axis=0), dtype=np.float64)
+    return Summary(found, both[:, 1], both[:, 0])
 
 
 def _scan(
@@ -220,7 +284,9 @@ def _scan(
         at_end[these] = repeats[end[these] - rows.start]
         totals[index] = repeats[-1]
 
-    for_chunks(scan, n)
+    # on this thread: the helper is busy adding up values (see ``summarize``)
+    for at in range(0, n, CHUNK):
+        scan(slice(at, min(at + CHUNK, n)))
     # each chunk counted from zero: shift by the repeats of the chunks before it
     offsets = np.cumsum(totals) - totals
     for index in range(len(chunks)):
@@ -247,45 +313,3 @@ def _runs_lexsort(key: KeyArray, period: IntArray) -> Runs:
     start = np.flatnonzero(new_owner)
     end = np.append(start[1:], len(pair_key)) - 1
     return Runs(pair_key[start].astype(np.int64), end - start + 1, pair_period[start], pair_period[end])
-
-
-def period_sums(
-    key: KeyArray,
-    us: IntArray,
-    value: FloatArray,
-    space: int,
-    customers: Runs,
-    period_of_rows: Periods,
-) -> tuple[FloatArray, FloatArray]:
-    """Each customer's (in ``customers``) value summed over its first period, and over the others.
-
-    One ``np.add.at`` into slot ``2·key + (row in its first period)`` gives both sums. The slots are
-    computed chunk by chunk on the helper thread, and added up here as they come, in row order: every
-    customer's values are added in row order, so the sums are the same bit for bit as any other
-    row-order sum of the same rows (a Spark bucket's, a ``bincount``'s), whatever the thread count.
-    """
-    n, low = len(key), period_of_rows.low
-    # first period - low per key: a small table (it is gathered once per row, cache size matters)
-    first_of = np.zeros(space, dtype=np.int32)
-    first_of[customers.key] = customers.first - low
-
-    def slots(rows: slice) -> npt.NDArray[np.intp]:
-        slot = key[rows].astype(np.intp)  # native indices: faster gathers and ufunc.at
-        period = period_of_rows(us[rows])
-        period -= low
-        in_first = np.equal(period, np.take(first_of, slot))
-        slot += slot
-        slot += in_first
-        return slot
-
-    sums = np.zeros(2 * space, dtype=np.float64)
-    chunks = _chunks(n)
-    jobs = [submit(slots, rows, rows=n) for rows in chunks]
-    for rows, job in zip(chunks, jobs, strict=True):
-        np.add.at(sums, job.result(), value[rows])
-    both = np.take(sums.reshape(space, 2), customers.key, axis=0)
-    return both[:, 1], both[:, 0]
-
-
-def _chunks(rows: int) -> list[slice]:
-    return [slice(start, min(start + CHUNK, rows)) for start in range(0, rows, CHUNK)]

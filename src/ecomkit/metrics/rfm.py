@@ -199,22 +199,24 @@ def _summary(
     if mask is not None:
         key, us = key[mask], us[mask]
         value = None if value is None else value[mask]
-    # the ids of the customers present, decoded on the helper thread during the sort
-    decoded: list[pa.Array] = []
-
     period_of_rows = core.Periods(freq, *enc.span) if mask is None else core.Periods.of(us, freq)
-    customers = core.runs(
-        key, us, enc.space, period_of_rows, with_customers=lambda keys: decoded.append(enc.decode(keys))
+    decoded: list[pa.Array] = []
+    found = core.summarize(
+        key,
+        us,
+        value,
+        enc.space,
+        period_of_rows,
+        with_customers=lambda keys: decoded.append(enc.decode(keys)),
     )
-    count = customers.count
+    customers, count = found.runs, found.runs.count
     monetary = None
-    if value is not None:
-        first_sum, repeat_sum = core.period_sums(key, us, value, enc.space, customers, period_of_rows)
+    if found.first_sum is not None and found.repeat_sum is not None:
         if include_first:
-            monetary = (repeat_sum + first_sum) / count
+            monetary = (found.repeat_sum + found.first_sum) / count
         else:
             # a customer without repeat periods has a repeat sum of exactly 0: 0 / 1
-            monetary = repeat_sum / np.maximum(count - 1, 1)
+            monetary = found.repeat_sum / np.maximum(count - 1, 1)
     unit = _UNIT_DAYS[freq]
     first_day = core.period_start_day(customers.first, freq)
     last_day = core.period_start_day(customers.last, freq)
