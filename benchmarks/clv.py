@@ -2,8 +2,9 @@
 
 Run: ``python benchmarks/clv.py [--quick] [--rows N]`` (needs ``pip install lifetimes``).
 Prints times (best of several runs), speed-up ratios from the same run, peak memory (tracemalloc) and
-the fitted parameters' differences. ``rfm_summary`` runs on three spellings of the same customers:
-fixed-width string ids (coded arithmetically), integer ids, and variable-length strings (hashed).
+the fitted parameters' differences. ``rfm_summary`` runs on four spellings of the same customers:
+fixed-width string ids (keyed arithmetically), integer ids, variable-length strings (hashed) and
+sparse 13-digit text ids like a shop platform's (parsed to numbers, keyed by one sort).
 """
 
 from __future__ import annotations
@@ -141,6 +142,10 @@ def main() -> None:
         "integer ids": table.set_column(0, "customer_id", pa.array([int(c[1:]) for c in ids])),
         "variable-length ids": table.set_column(
             0, "customer_id", pa.array([c[1:].lstrip("0") + "x" for c in ids])
+        ),
+        # 13-digit text ids spread like a shop platform's (parsed, then keyed by one sort)
+        "sparse 13-digit text ids": table.set_column(
+            0, "customer_id", pa.array([str(6_812_345_678_901 + int(c[1:]) * 1_000_003) for c in ids])
         ),
     }
     frame = table.to_pandas()

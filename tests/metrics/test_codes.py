@@ -37,7 +37,12 @@ def _check(array: pa.Array | pa.ChunkedArray) -> None:
         pa.array(["ä", "a", "é", "ä"]),  # UTF-8, two bytes each
         pa.array([7, -3, 7, 120, -128], type=pa.int8()),  # the difference would overflow int8
         pa.array([2**64 - 1, 2**63 + 5, 2**64 - 1], type=pa.uint64()),  # beyond int64
-        pa.array([10**15, 3, 10**15], type=pa.int64()),  # sparse range: hashed
+        pa.array([10**15, 3, 10**15], type=pa.int64()),  # sparse range: one sort of (id, row)
+        pa.array([-5 * 10**12, 7, -5 * 10**12, 2**61], type=pa.int64()),  # too sparse to pack: hashed
+        pa.array([2**40, 3, 2**40 + 7, 3], type=pa.uint64()),
+        # fixed-width decimal text, sparse: parsed and keyed as numbers (leading zeros kept)
+        pa.array(["7112345678901", "6812345678901", "7112345678901", "0000000000042"]),
+        pa.array([b"7112345678901", b"0000000000042", b"7112345678901"], type=pa.large_binary()),
         pa.array(["k7", "k1", "k3", "k1", "k9"]).slice(1, 3),  # sliced: offsets start inside the buffer
         # sparse decimal ids: hashed, and the distinct ids sorted as mixed-radix integers
         pa.array(["7112345678901", "99", "7112345678901", "10", "100", "6812345678901"]),
@@ -110,3 +115,25 @@ def test_keys_preserve_order_and_decode() -> None:
 def test_ids_with_nul_or_non_ascii_bytes_are_hashed() -> None:
     _check(pa.array([b"a\x00", b"a", b"b"], type=pa.binary()))  # NUL would collide with padding
     _check(pa.array(["é", "e", "éé", "e"]))
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.integers(0, 10**13 - 1), min_size=1, max_size=60), st.sampled_from([13, 14, 18]))
+def test_fixed_width_decimal_ids(numbers: list[int], width: int) -> None:
+    _check(pa.array([f"{v:0{width}d}" for v in numbers]))
+
+
+def test_sparse_ids_are_sorted_not_hashed(monkeypatch: pytest.MonkeyPatch) -> None:
+    from ecomkit.metrics import _codes
+
+    def no_hashing(array: pa.Array) -> None:
+        raise AssertionError("hashed")
+
+    monkeypatch.setattr(_codes, "_hashed_keys", no_hashing)
+    for array in (
+        pa.array([7112345678901, 6812345678901, 7112345678901, 42]),
+        pa.array(["7112345678901", "6812345678901", "7112345678901", "0000000000042"]),
+    ):
+        keys = _codes.customer_keys(array)
+        assert keys.key.tolist() == [2, 1, 2, 0]
+        assert keys.decode(np.arange(3)).to_pylist() == sorted(set(array.to_pylist()))

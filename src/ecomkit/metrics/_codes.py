@@ -104,7 +104,7 @@ def _is_variable_width(kind: pa.DataType) -> bool:
 def _integer_keys(array: pa.Array) -> CustomerKeys | None:
     low, high = (value.as_py() for value in pc.min_max(array).values())
     if high - low >= _key_space_limit(len(array)):
-        return None
+        return _sorted_integer_keys(array, low, high)
     values = array.to_numpy(zero_copy_only=False)
     base = values.dtype.type(low)
     # in the column's own type the difference wraps around correctly even for uint64 beyond 2^63
@@ -122,6 +122,74 @@ def _integer_keys(array: pa.Array) -> CustomerKeys | None:
     return CustomerKeys(key, high - low + 1, decode)
 
 
+def _sorted_integer_keys(array: pa.Array, low: int, high: int) -> CustomerKeys | None:
+    """Dense ranks of sparse integer ids (Shopify's, say) from one sort, without hashing.
+
+    Each row becomes ``(id - min) << b | row`` (``b`` bits for the row number) in one int64, a plain
+    SIMD sort orders them, and the ranks of the distinct ids go back to their rows through the row
+    numbers. ``None`` when ``id - min`` needs more than ``63 - b`` bits.
+    """
+    n = len(array)
+    row_bits = max((n - 1).bit_length(), 1)
+    if high - low >= 1 << (63 - row_bits):
+        return None
+    values = np.asarray(array.to_numpy(zero_copy_only=False))
+    packed = np.empty(n, dtype=np.int64)
+
+    def pack(rows: slice) -> None:
+        part = packed[rows]
+        if values.dtype == np.uint64:  # the difference wraps around correctly in the column's type
+            np.subtract(values[rows], values.dtype.type(low), out=part, casting="unsafe")
+        else:
+            np.subtract(values[rows], np.int64(low), out=part, casting="unsafe")
+        part <<= row_bits
+        part |= np.arange(rows.start, rows.stop, dtype=np.int64)
+
+    for_chunks(pack, n)
+    packed.sort()
+    row = packed & ((1 << row_bits) - 1)
+    packed >>= row_bits  # now id - min, ascending
+    new = np.empty(n, dtype=bool)
+    new[0] = True
+    np.not_equal(packed[1:], packed[:-1], out=new[1:])
+    distinct = packed[new]
+    rank = np.cumsum(new, dtype=np.int64)
+    rank -= 1
+    key = np.empty(n, dtype=_key_type(len(distinct)))
+    key[row] = rank
+    kind, dtype = array.type, values.dtype
+
+    def decode(keys: IntArray) -> pa.Array:
+        with np.errstate(over="ignore"):
+            return pa.array(distinct[keys].astype(dtype) + dtype.type(low), type=kind)
+
+    return CustomerKeys(key, len(distinct), decode)
+
+
+def _decimal_keys(array: pa.Array, width: int) -> CustomerKeys | None:
+    """Keys of fixed-width decimal text ids (``"7112345678901"``, ``"000123"``) through their numbers.
+
+    For digit strings of one width, numeric order is text order and the text is the number padded
+    with zeros to the width, so the ids are parsed and keyed as integers, sorted if sparse.
+    """
+    if not 0 < width <= 18:
+        return None
+    text = array if pa.types.is_string(array.type) or pa.types.is_large_string(array.type) else None
+    if text is None:  # digits are valid UTF-8: the cast only relabels
+        text = array.cast(pa.large_string() if pa.types.is_large_binary(array.type) else pa.string())
+    numbers = pc.cast(text, pa.int64())
+    keys = _integer_keys(numbers)
+    if keys is None:
+        return None
+    kind, number_keys = array.type, keys
+
+    def decode(codes: IntArray) -> pa.Array:
+        digits = pc.utf8_lpad(number_keys.decode(codes).cast(pa.string()), width=width, padding="0")
+        return digits.cast(kind)
+
+    return CustomerKeys(keys.key, keys.space, decode)
+
+
 def _offsets(array: pa.Array) -> npt.NDArray[np.int32] | npt.NDArray[np.int64]:
     large = pa.types.is_large_string(array.type) or pa.types.is_large_binary(array.type)
     dtype = np.dtype(np.int64 if large else np.int32)
@@ -134,7 +202,15 @@ def _string_keys(array: pa.Array) -> CustomerKeys | None:
     if padded is None:
         return None
     matrix, width, fixed = padded
-    return _mixed_radix_keys(matrix, width, fixed, array.type, limit=_key_space_limit(len(array)))
+    keys = _mixed_radix_keys(matrix, width, fixed, array.type, limit=_key_space_limit(len(array)))
+    if keys is None and fixed and _all_digits(matrix, width):
+        return _decimal_keys(array, width)
+    return keys
+
+
+def _all_digits(matrix: npt.NDArray[np.uint8], width: int) -> bool:
+    lows, highs = _byte_ranges(matrix)
+    return bool(np.all(lows[:width] >= ord("0")) and np.all(highs[:width] <= ord("9")))
 
 
 def _padded_matrix(array: pa.Array, max_width: int) -> tuple[npt.NDArray[np.uint8], int, bool] | None:
