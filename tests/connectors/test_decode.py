@@ -114,3 +114,12 @@ def test_records_that_do_not_fit_raise_source_data_error() -> None:
         records_to_batch([{"id": "x"}], SCHEMA, where="page 7")
     with pytest.raises(SourceDataError):
         records_to_batch([{"id": 2**64}], SCHEMA, where="page 7")
+
+
+def test_integers_a_float_cannot_hold_are_left_to_the_slow_way() -> None:
+    # 2**53 + 1 would be rounded into the float64 "price" by the fast reader; the slow way refuses it
+    content = json.dumps([{"price": 2**53 + 1}]).encode()
+    assert fast_decode(content, SCHEMA, records_path=None, body_fields={}) is None
+    assert _slow([{"price": 2**53 + 1}]) is SourceDataError
+    exact = json.dumps([{"id": 2**62, "price": 2.5}]).encode()  # long digits elsewhere: still exact
+    assert fast_decode(exact, pa.schema([("id", pa.int64())]), records_path=None, body_fields={}) is not None

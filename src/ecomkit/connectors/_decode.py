@@ -12,6 +12,7 @@ before and raise the typed errors, so the fast path never changes a result, only
 from __future__ import annotations
 
 import io
+import re
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
@@ -91,6 +92,22 @@ def _nested_dict(paths: Iterator[tuple[str, Any]]) -> dict[str, Any]:
     return out
 
 
+#: A run of 16 or more digits: possibly an integer that a float64 cannot hold exactly.
+_LONG_DIGITS = re.compile(rb"\d{16,}")
+
+
+def _has_floats(schema: pa.Schema | pa.DataType) -> bool:
+    kinds = [field.type for field in schema] if isinstance(schema, pa.Schema) else [schema]
+    for kind in kinds:
+        if pa.types.is_floating(kind):
+            return True
+        if pa.types.is_struct(kind) and _has_floats(pa.schema(list(kind))):
+            return True
+        if (pa.types.is_list(kind) or pa.types.is_large_list(kind)) and _has_floats(kind.value_type):
+            return True
+    return False
+
+
 def fast_decode(
     content: bytes,
     schema: pa.Schema,
@@ -102,6 +119,10 @@ def fast_decode(
     the fast reader cannot vouch for the page (the caller then decodes it the slow way)."""
     layout = _layout(records_path, body_fields, schema)
     if layout is None or not content:
+        return None
+    if _has_floats(layout) and _LONG_DIGITS.search(content):
+        # an integer literal beyond 2**53 would be rounded into a float field here, where the slow
+        # way refuses it (SourceDataError): let the slow way see such pages
         return None
     data = content if records_path is not None else b'{"' + _WRAP.encode() + b'":' + content + b"}"
     parse = pa_json.ParseOptions(
