@@ -64,3 +64,17 @@ def test_thread_setting_caps_the_cores(monkeypatch: pytest.MonkeyPatch) -> None:
     assert _threads.threads() == 1
     monkeypatch.setenv("ECOMKIT_THREADS", "10000")
     assert 1 <= _threads.threads() <= 10000
+
+
+def test_capped_limits_the_threads_inside_the_block(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("ECOMKIT_THREADS", raising=False)
+    before = _threads.threads()
+    with _threads.capped(1):
+        assert _threads.threads() == 1
+        names: set[str] = set()
+        _threads.for_chunks(lambda part: names.add(threading.current_thread().name), 4 * _threads.CHUNK)
+        assert names == {threading.current_thread().name}
+        with _threads.capped(3):
+            assert _threads.threads() == min(3, before)
+        assert _threads.threads() == 1
+    assert _threads.threads() == before

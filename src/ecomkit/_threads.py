@@ -13,8 +13,10 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import TypeVar
 
 from ecomkit.errors import ConfigError
@@ -27,6 +29,21 @@ MIN_ROWS = 100_000
 _lock = threading.Lock()
 _pool: tuple[int, int, ThreadPoolExecutor] | None = None
 _local = threading.local()  # ``worker`` is set on the pool's own threads
+_cap: ContextVar[int | None] = ContextVar("ecomkit_threads_cap", default=None)
+
+
+@contextmanager
+def capped(count: int) -> Iterator[None]:
+    """Use at most ``count`` threads inside the block (in this thread's context).
+
+    For callers that parallelize themselves, such as one Python worker per core on a Spark executor:
+    ecomkit adding threads there would only oversubscribe the cores.
+    """
+    token = _cap.set(max(count, 1))
+    try:
+        yield
+    finally:
+        _cap.reset(token)
 
 
 def _mark_worker() -> None:
@@ -39,11 +56,15 @@ def _inline() -> bool:
 
 
 def threads() -> int:
-    """How many threads array work may use: the usable cores, capped by ``ECOMKIT_THREADS``."""
+    """How many threads array work may use: the usable cores, capped by ``ECOMKIT_THREADS`` and
+    :func:`capped`."""
     try:
         cores = len(os.sched_getaffinity(0))
     except AttributeError:  # not on Linux
         cores = os.cpu_count() or 1
+    cap = _cap.get()
+    if cap is not None:
+        cores = min(cores, cap)
     setting = os.environ.get("ECOMKIT_THREADS", "").strip()
     if not setting:
         return max(cores, 1)

@@ -12,6 +12,7 @@ from pyspark.sql import functions as F
 from pyspark.sql.types import DoubleType, LongType, StructField, StructType
 
 from ecomkit import metrics
+from ecomkit._threads import capped
 from ecomkit.adapters.spark._frames import (
     SEQ,
     as_of_instant,
@@ -183,15 +184,17 @@ def rfm_summary(
         fields.append(StructField("monetary_value", DoubleType(), True))
 
     def per_customer(table: pa.Table) -> pa.Table:
-        return metrics.rfm_summary(
-            in_input_order(table),
-            customer_col=customer_col,
-            time_col=time_col,
-            value_col=value_col,
-            freq=freq,
-            observation_end=end,
-            include_first=include_first,
-        )
+        # Spark runs one Python worker per core: ecomkit's own threads would oversubscribe them
+        with capped(1):
+            return metrics.rfm_summary(
+                in_input_order(table),
+                customer_col=customer_col,
+                time_col=time_col,
+                value_col=value_col,
+                freq=freq,
+                observation_end=end,
+                include_first=include_first,
+            )
 
     return by_key(base, [customer_col]).applyInArrow(per_customer, StructType(fields))
 
