@@ -287,3 +287,46 @@ def test_large_calibration_holdout_equals_lifetimes() -> None:
     )
     assert ours.num_rows > 20_000
     _assert_frames_equal(ours, theirs, "cust")
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    st.lists(
+        st.tuples(st.integers(0, 60), st.integers(0, 500 * 24), st.floats(0, 500, allow_nan=False)),
+        min_size=1,
+        max_size=300,
+    ),
+    st.sampled_from(["int", "sparse", "C{:07d}", "{:013d}", "{}x"]),
+    st.sampled_from(["D", "W", "M"]),
+)
+def test_tiny_chunks_on_two_threads_equal_one_thread(
+    rows: list[tuple[int, int, float]], style: str, freq: str
+) -> None:
+    # chunks of 7 rows and threads from the first row: every chunk boundary and hand-over is exercised
+    from ecomkit import _threads
+    from ecomkit.metrics import _rfm_core
+
+    ids: list[object]
+    if style == "int":
+        ids = [c for c, _, _ in rows]
+    elif style == "sparse":
+        ids = [c * 10**9 + 7 for c, _, _ in rows]
+    else:
+        ids = [style.format(c * 7919) for c, _, _ in rows]
+    log = pa.table(
+        {
+            "customer_id": ids,
+            "purchased_at": pa.array(
+                [START + dt.timedelta(hours=h) for _, h, _ in rows], pa.timestamp("us", tz="UTC")
+            ),
+            "amount": [v for _, _, v in rows],
+        }
+    )
+    expected = rfm_summary(log, value_col="amount", freq=freq)  # type: ignore[arg-type]
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(_threads, "CHUNK", 7)
+        patch.setattr(_rfm_core, "CHUNK", 7)
+        patch.setattr(_threads, "MIN_ROWS", 1)
+        patch.setattr(_threads, "threads", lambda: 2)
+        got = rfm_summary(log, value_col="amount", freq=freq)  # type: ignore[arg-type]
+    assert got.equals(expected)
