@@ -15,7 +15,9 @@ import socket
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
+import pyarrow as pa
 import pytest
 
 from ecomkit.pipeline import PipelineSpec
@@ -66,3 +68,24 @@ def make_spec(tmp_path: Path) -> Callable[..., PipelineSpec]:
         return PipelineSpec.from_dict(data)
 
     return make
+
+
+@pytest.fixture(scope="session")
+def spark() -> Any:
+    """A local Spark session on two cores (PySpark is imported here, so the other adapters' venvs never need it)."""
+    import warnings
+
+    from ecomkit.adapters import spark as eks
+
+    warnings.filterwarnings("ignore", category=FutureWarning)
+    session = eks.local_session(cores=2, shuffle_partitions=4)
+    session.sparkContext.setLogLevel("ERROR")
+    return session
+
+
+@pytest.fixture(scope="module")
+def olist(olist_folder: Path) -> dict[str, pa.Table]:
+    """The Olist sample as canonical tables."""
+    from ecomkit.connectors.files import read_olist
+
+    return read_olist(olist_folder)

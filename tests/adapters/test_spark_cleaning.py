@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import warnings
-from collections.abc import Iterator
-from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -15,42 +12,20 @@ from hypothesis import strategies as st
 
 pytest.importorskip("pyspark", reason="the Spark adapter tests need the 'spark' extra (PySpark 4)")
 
-from pyspark.sql import DataFrame, SparkSession
-from pyspark.sql import functions as F
+from pyspark.sql import SparkSession
+from spark_support import LAYOUTS, frame
 
 from ecomkit import cleaning, datasets
 from ecomkit.adapters import spark as eks
 from ecomkit.cleaning import rules
-from ecomkit.connectors.files import read_olist
 from ecomkit.pipeline.stages import ITEM_RULES
 
-LAYOUTS = ("spread", "skewed")
 ITEM_ORDER = [("order_id", "ascending"), ("line_number", "ascending"), ("unit_price", "ascending")]
-
-
-@pytest.fixture(scope="module")
-def spark() -> Iterator[SparkSession]:
-    warnings.filterwarnings("ignore", category=FutureWarning)
-    session = eks.local_session(cores=2, shuffle_partitions=4)
-    session.sparkContext.setLogLevel("ERROR")
-    return session
 
 
 @pytest.fixture(scope="module")
 def synth() -> datasets.SyntheticData:
     return datasets.synthetic(1500, seed=5)
-
-
-@pytest.fixture(scope="module")
-def olist(olist_folder: Path) -> dict[str, pa.Table]:
-    return read_olist(olist_folder)
-
-
-def frame(spark: SparkSession, table: pa.Table, layout: str) -> tuple[DataFrame, pa.Table]:
-    df = eks.to_spark(spark, table)
-    df = df.repartition(5) if layout == "spread" else df.repartition(6, F.lit(0))
-    df = df.cache()
-    return df, eks.to_arrow(df)
 
 
 def items_of(request: pytest.FixtureRequest, source: str) -> pa.Table:

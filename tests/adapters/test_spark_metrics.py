@@ -3,52 +3,24 @@
 from __future__ import annotations
 
 import datetime as dt
-import warnings
-from collections.abc import Iterator
 from decimal import Decimal
-from pathlib import Path
 
 import pyarrow as pa
 import pytest
 
 pytest.importorskip("pyspark", reason="the Spark adapter tests need the 'spark' extra (PySpark 4)")
 
-from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import SparkSession
 from pyspark.sql import functions as F
+from spark_support import LAYOUTS, frame
 
 from ecomkit import datasets, metrics
 from ecomkit.adapters import spark as eks
-from ecomkit.connectors.files import read_olist
-
-#: How the rows are laid out over partitions: spread round-robin (every key spans partitions) or all in
-#: one partition of six (five partitions with no rows).
-LAYOUTS = ("spread", "skewed")
-
-
-@pytest.fixture(scope="module")
-def spark() -> Iterator[SparkSession]:
-    warnings.filterwarnings("ignore", category=FutureWarning)
-    session = eks.local_session(cores=2, shuffle_partitions=4)
-    session.sparkContext.setLogLevel("ERROR")
-    return session
 
 
 @pytest.fixture(scope="module")
 def synth() -> datasets.SyntheticData:
     return datasets.synthetic(1500, seed=11)
-
-
-@pytest.fixture(scope="module")
-def olist(olist_folder: Path) -> dict[str, pa.Table]:
-    return read_olist(olist_folder)
-
-
-def frame(spark: SparkSession, table: pa.Table, layout: str) -> tuple[DataFrame, pa.Table]:
-    """A cached DataFrame laid out as asked, and the same rows in its order (the one-machine input)."""
-    df = eks.to_spark(spark, table)
-    df = df.repartition(5) if layout == "spread" else df.repartition(6, F.lit(0))
-    df = df.cache()
-    return df, eks.to_arrow(df)
 
 
 def tables(request: pytest.FixtureRequest, source: str) -> dict[str, pa.Table]:

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-import warnings
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -27,14 +25,6 @@ from ecomkit.pipeline.stages import ITEM_RULES
 NOW = dt.datetime(2025, 1, 1, tzinfo=dt.timezone.utc)
 #: Statistics computed by floating-point sums in a different order (merge vs one pass): equal to ~1e-12.
 FLOAT_STATS = {"mean", "stddev", "m2", "mean_length", "quantiles"}
-
-
-@pytest.fixture(scope="module")
-def spark() -> Iterator[SparkSession]:
-    warnings.filterwarnings("ignore", category=FutureWarning)
-    session = eks.local_session(cores=2, shuffle_partitions=4)
-    session.sparkContext.setLogLevel("ERROR")
-    return session
 
 
 def close(a: Any, b: Any) -> bool:
