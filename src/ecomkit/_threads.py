@@ -108,7 +108,7 @@ def for_chunks(fn: Callable[[slice], object], rows: int) -> None:
     The ranges are split into one contiguous group per thread and the groups run at the same time,
     so ``fn`` must only write its own rows of shared outputs. Returns when every call has returned.
     """
-    parts = _chunks(0, rows)
+    parts = chunks(rows)
     count = max(min(threads(), len(parts)), 1)
     bounds = [len(parts) * i // count for i in range(count + 1)]
     groups = [parts[bounds[i] : bounds[i + 1]] for i in range(count)]
@@ -127,5 +127,6 @@ def for_chunks(fn: Callable[[slice], object], rows: int) -> None:
         job.result()
 
 
-def _chunks(start: int, stop: int) -> list[slice]:
-    return [slice(at, min(at + CHUNK, stop)) for at in range(start, stop, CHUNK)]
+def chunks(rows: int) -> list[slice]:
+    """Consecutive ranges of at most :data:`CHUNK` rows covering ``range(rows)``."""
+    return [slice(at, min(at + CHUNK, rows)) for at in range(0, rows, CHUNK)]

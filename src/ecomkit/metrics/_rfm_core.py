@@ -11,7 +11,7 @@ run's distinct periods. Meanwhile a helper thread counts each key's rows (which 
 adds up the values, which needs no sort: with each key's first period known (``np.minimum.at``),
 ``2 · key + (row in the first period)`` is a slot of one ``np.add.at``.
 
-Everything that touches every row runs in chunks of :data:`ecomkit._threads.CHUNK` rows: a chunk's
+Everything that touches every row runs in chunks of ``ecomkit._threads.CHUNK`` rows: a chunk's
 temporaries stay in the core's cache and their memory is recycled, where whole-column temporaries
 would each cost fresh pages (at a million rows, as much as the arithmetic). Values are added in row
 order, so the result does not depend on the number of threads. ``ufunc.at``, ``np.bincount`` and
@@ -27,7 +27,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from ecomkit._threads import CHUNK, for_chunks, submit
+from ecomkit._threads import chunks, for_chunks, submit
 from ecomkit.metrics._codes import KeyArray
 
 IntArray = npt.NDArray[np.int64]
@@ -177,8 +177,8 @@ def summarize(
     def count() -> tuple[IntArray, IntArray]:
         # rows per customer: the sorted rows are these runs, in key order
         rows_of = np.zeros(space, dtype=np.int64)
-        for start in range(0, n, CHUNK):
-            np.add.at(rows_of, key[start : start + CHUNK], 1)
+        for rows in chunks(n):
+            np.add.at(rows_of, key[rows], 1)
         present = np.flatnonzero(rows_of)
         return present, rows_of[present]
 
@@ -186,15 +186,14 @@ def summarize(
         # each key's first period, then one np.add.at into slot 2·key + (row in the first period);
         # chunk after chunk in row order, so every customer's values are added in row order
         first_of = np.full(space, span, dtype=np.int32)
-        chunks = [slice(start, start + CHUNK) for start in range(0, n, CHUNK)]
         periods_of: list[npt.NDArray[np.int32]] = []
-        for rows in chunks:
+        for rows in chunks(n):
             relative = period_of_rows(us[rows])
             relative -= low
             periods_of.append(relative.astype(np.int32))
             np.minimum.at(first_of, key[rows], periods_of[-1])
         sums = np.zeros(2 * space, dtype=np.float64)
-        for rows, period in zip(chunks, periods_of, strict=True):
+        for rows, period in zip(chunks(n), periods_of, strict=True):
             slot = key[rows].astype(np.intp)  # native indices: faster gathers and ufunc.at
             in_first = np.equal(period, np.take(first_of, slot))
             slot += slot
@@ -264,15 +263,15 @@ def _scan(
     end = start + lengths - 1
     at_start = np.empty(len(start), dtype=np.int64)
     at_end = np.empty(len(end), dtype=np.int64)
-    chunks = list(range(0, n, CHUNK))
-    totals = np.zeros(len(chunks), dtype=np.int64)
-    first_start = np.searchsorted(start, chunks)  # runs starting in chunk i: [first_start[i], ...[i + 1])
-    first_end = np.searchsorted(end, chunks)
+    parts = chunks(n)
+    totals = np.zeros(len(parts), dtype=np.int64)
+    bounds = [rows.start for rows in parts]
+    first_start = np.searchsorted(start, bounds)  # runs starting in chunk i: [first_start[i], ...[i + 1])
+    first_end = np.searchsorted(end, bounds)
     first_start = np.append(first_start, len(start))
     first_end = np.append(first_end, len(end))
 
-    def scan(rows: slice) -> None:
-        index = rows.start // CHUNK
+    def scan(index: int, rows: slice) -> None:
         begin = max(rows.start - 1, 0)
         window = packed[begin : rows.stop]
         repeats = np.zeros(rows.stop - rows.start, dtype=np.int32)
@@ -285,11 +284,11 @@ def _scan(
         totals[index] = repeats[-1]
 
     # on this thread: the helper is busy adding up values (see ``summarize``)
-    for at in range(0, n, CHUNK):
-        scan(slice(at, min(at + CHUNK, n)))
+    for index, rows in enumerate(parts):
+        scan(index, rows)
     # each chunk counted from zero: shift by the repeats of the chunks before it
     offsets = np.cumsum(totals) - totals
-    for index in range(len(chunks)):
+    for index in range(len(parts)):
         at_start[first_start[index] : first_start[index + 1]] += offsets[index]
         at_end[first_end[index] : first_end[index + 1]] += offsets[index]
     count = lengths - (at_end - at_start)
