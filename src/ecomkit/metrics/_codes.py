@@ -202,15 +202,14 @@ def _string_keys(array: pa.Array) -> CustomerKeys | None:
     if padded is None:
         return None
     matrix, width, fixed = padded
-    keys = _mixed_radix_keys(matrix, width, fixed, array.type, limit=_key_space_limit(len(array)))
-    if keys is None and fixed and _all_digits(matrix, width):
+    lows, highs = _byte_ranges(matrix)
+    keys = _mixed_radix_keys(
+        matrix, width, fixed, array.type, limit=_key_space_limit(len(array)), ranges=(lows, highs)
+    )
+    digits_only = bool(np.all(lows[:width] >= ord("0")) and np.all(highs[:width] <= ord("9")))
+    if keys is None and fixed and digits_only:
         return _decimal_keys(array, width)
     return keys
-
-
-def _all_digits(matrix: npt.NDArray[np.uint8], width: int) -> bool:
-    lows, highs = _byte_ranges(matrix)
-    return bool(np.all(lows[:width] >= ord("0")) and np.all(highs[:width] <= ord("9")))
 
 
 def _padded_matrix(array: pa.Array, max_width: int) -> tuple[npt.NDArray[np.uint8], int, bool] | None:
@@ -280,11 +279,20 @@ def _byte_ranges(matrix: npt.NDArray[np.uint8]) -> tuple[IntArray, IntArray]:
 
 
 def _mixed_radix_keys(
-    matrix: npt.NDArray[np.uint8], width: int, fixed: bool, kind: pa.DataType, *, limit: int
+    matrix: npt.NDArray[np.uint8],
+    width: int,
+    fixed: bool,
+    kind: pa.DataType,
+    *,
+    limit: int,
+    ranges: tuple[IntArray, IntArray] | None = None,
 ) -> CustomerKeys | None:
-    """Mixed-radix keys of the rows of ``matrix``, or ``None`` if the key space exceeds ``limit``."""
+    """Mixed-radix keys of the rows of ``matrix``, or ``None`` if the key space exceeds ``limit``.
+
+    ``ranges``: the matrix's :func:`_byte_ranges`, if the caller has them already.
+    """
     n, stride = matrix.shape
-    lows, highs = _byte_ranges(matrix)
+    lows, highs = ranges if ranges is not None else _byte_ranges(matrix)
     radix = highs - lows + 1  # 1 where every row has the same byte: no digit
     space = 1
     for position in range(width):
